@@ -1,0 +1,37 @@
+"""Shared fixtures: the data mirror and the prepared Maurienne layers.
+
+Integration tests need the mirror of the upstream files (``../shared/data`` beside the
+checkout, or ``ACCESSIBILITY_DATA_MIRROR``). In CI (``CI`` set) a missing mirror is a
+failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+
+from accessibility.config import Paths, default_paths
+
+
+@pytest.fixture(scope="session")
+def paths() -> Paths:
+    p = default_paths()
+    if p.mirror is None or not p.mirror.is_dir():
+        msg = "the data mirror (../shared/data or ACCESSIBILITY_DATA_MIRROR) is missing"
+        if os.environ.get("CI"):
+            pytest.fail(msg + ": integration tests must run in CI")
+        pytest.skip(msg)
+    return p
+
+
+@pytest.fixture(scope="session")
+def maurienne(paths):
+    """The prepared Maurienne layers (communes, census cells, services)."""
+    from accessibility.layers import prepare_layers
+
+    with warnings.catch_warnings():
+        # known, reported data warnings (town halls outside simplified polygons...)
+        warnings.simplefilter("ignore")
+        return prepare_layers("maurienne", paths=paths)
