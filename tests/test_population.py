@@ -14,7 +14,8 @@ from accessibility.population import _assign, census_spec, filosofi_spec
 def test_tile_ranges_by_hand():
     # census: tile X covers [X*256 km, (X+1)*256 km): 3,900 km -> tile 15, 4,100 km -> 16
     assert census_spec().tile_range((3_900_000, 2_400_000, 4_100_000, 2_450_000)) == [
-        (15, 9), (16, 9),
+        (15, 9),
+        (16, 9),
     ]
     # filosofi: origin (3.2e6, 2e6), 51.2 km tiles: 4,016,000 -> (4,016,000-3.2e6)/51,200 = 15.9
     assert filosofi_spec().tile_range((4_016_000, 2_500_000, 4_016_000, 2_500_000)) == [(15, 9)]
@@ -29,8 +30,11 @@ def test_assign_to_commune_with_largest_share():
     )
     cells = gpd.GeoDataFrame(
         {C.CELL_ID: ["c1", "c2", "c3"]},
-        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000),
-                  shapely.box(5000, 0, 6000, 1000)],
+        geometry=[
+            shapely.box(0, 0, 1000, 1000),
+            shapely.box(1000, 0, 2000, 1000),
+            shapely.box(5000, 0, 6000, 1000),
+        ],
         crs=2154,
     )
     out = _assign(cells, communes, "EPSG:2154").set_index(C.CELL_ID)

@@ -109,9 +109,10 @@ def test_catalogue_matches_the_mirror_byte_for_byte(paths):
 @pytest.mark.integration
 def test_fetch_real_file(paths):
     local = fetch("services/liste-fs-20240801.csv", paths)
-    assert hashlib.sha256(local.read_bytes()).hexdigest() == load_catalogue(paths)[
-        "services/liste-fs-20240801.csv"
-    ].sha256
+    assert (
+        hashlib.sha256(local.read_bytes()).hexdigest()
+        == load_catalogue(paths)["services/liste-fs-20240801.csv"].sha256
+    )
 
 
 def test_shipped_catalogue_is_well_formed():

@@ -1,0 +1,123 @@
+"""The road network of a territory: pick the reader its file names, build once, cache.
+
+The territory's ``[sources.network]`` table says which reader to use::
+
+    [sources.network]
+    reader = "travelmapping"   # "osm" (.osm.pbf/.osm/.osm.gz), "lines" (LineStrings + class)
+    source = "roads/travelmapping/HighwayData-3d7993c9-FRA.tar.gz"   # catalogued, or a file path
+    class_column = "roadClass" # "lines" only
+
+A user with a regional OpenStreetMap extract sets ``reader = "osm"`` and ``source`` to
+its path: nothing else changes. Only the territory plus its buffer (and a margin, so
+that a road leaving and re-entering the area is kept) is read. The built network is
+cached under a hash of its input file, the area, the speed and sinuosity tables and the
+code version.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+from .._errors import NetworkError, TerritoryError
+from ..config import Paths, default_paths, project_data_dir
+from ..sources import fetch, load_catalogue
+from ..territory import Territory
+from .build import cached_network, largest_component
+from .graph import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+READERS = ("travelmapping", "osm", "lines")
+#: Extra distance read around territory + buffer, so that detours are kept.
+NETWORK_MARGIN_M = 15_000.0
+
+
+def _source_path(name: str, territory: Territory, paths: Paths) -> Path:
+    if name in load_catalogue(paths):
+        return fetch(name, paths)
+    candidate = Path(name).expanduser()
+    if not candidate.is_absolute():
+        candidate = (territory.file.parent / candidate).resolve()
+    if not candidate.is_file():
+        raise TerritoryError(
+            f"{territory.file}: [sources.network].source {name!r} is neither a catalogued "
+            f"source nor an existing file ({candidate})"
+        )
+    return candidate
+
+
+def network_area(communes: gpd.GeoDataFrame, buffer_m: float) -> Any:
+    """The territory + buffer + margin, as one shapely geometry in EPSG:4326."""
+    hull = shapely.union_all(communes.geometry.values).buffer(buffer_m + NETWORK_MARGIN_M)
+    return gpd.GeoSeries([hull], crs=communes.crs).to_crs(4326).iloc[0]
+
+
+def territory_network(
+    territory: Territory,
+    communes: gpd.GeoDataFrame,
+    *,
+    paths: Paths | None = None,
+    use_cache: bool = True,
+) -> RoadNetwork:
+    """Build (or load from the cache) the road network of a territory.
+
+    Parameters
+    ----------
+    territory
+        The territory; its ``[sources.network]`` table names the reader and the file.
+    communes
+        The territory's communes (their outline, buffered, is the area read).
+    """
+    from .lines import read_road_lines
+    from .osm import read_osm
+    from .travelmapping import read_travel_mapping
+
+    paths = paths or default_paths()
+    spec = dict(territory.source("network"))
+    reader = spec.pop("reader", None)
+    if reader not in READERS:
+        raise TerritoryError(
+            f"{territory.file}: [sources.network].reader is {reader!r}; expected one of "
+            f"{', '.join(READERS)}"
+        )
+    source = spec.pop("source", None)
+    if not isinstance(source, str):
+        raise TerritoryError(f"{territory.file}: [sources.network].source must be a string")
+    file = _source_path(source, territory, paths)
+    area = network_area(communes, territory.buffer_m)
+    crs = territory.crs
+    net_dir = project_data_dir() / "network"
+    key = {
+        "reader": reader,
+        "source": file,
+        "area": shapely.to_wkb(shapely.set_precision(area, 1e-4), hex=True),
+        "crs": crs,
+        "options": spec,
+        "speeds": net_dir / "speeds.toml",
+        "sinuosity": net_dir / "sinuosity.toml",
+    }
+
+    def build() -> RoadNetwork:
+        log.info("building the %s road network from %s", reader, file.name)
+        if reader == "travelmapping":
+            net = read_travel_mapping(file, area=area, crs=crs)
+        elif reader == "osm":
+            net = read_osm(file, crs=crs, bbox=area.bounds)
+        else:
+            net = read_road_lines(file, crs=crs, **spec)
+        net = largest_component(net)
+        meta = dict(net.meta)
+        meta.update({"reader": reader, "source": source, "territory": territory.slug})
+        return RoadNetwork(net.nodes, net.edges, meta)
+
+    if not use_cache:
+        return build()
+    net = cached_network(key, build, paths.cache / "networks")
+    if net.n_edges == 0:  # pragma: no cover - the contract forbids it
+        raise NetworkError(f"{file}: empty network")
+    return net
