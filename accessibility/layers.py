@@ -8,8 +8,6 @@ into place, so an interrupted run never leaves a half-written file).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +15,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from . import columns as C
 from ._errors import DataError
 from .communes import POLYGON_VINTAGE, POPULATION_VINTAGE, build_communes, read_polygons
 from .config import Paths, default_paths
+from .exports import atomic_write
 from .population import CENSUS_VINTAGE, FILOSOFI_VINTAGE, census_cells, filosofi_cells
 from .sources import fetch
 from .territory import Territory, load_territory, resolve_communes
@@ -112,12 +112,8 @@ def prepare_layers(
 
 def write_layers(layers: Layers, path: Path) -> Path:
     """Write the layers to one GeoPackage at ``path``, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL wants to create the file itself
-    try:
+
+    def write(tmp: Path) -> None:
         layers.communes.to_file(tmp, layer="communes", driver="GPKG")
         layers.cells.to_file(tmp, layer="cells", driver="GPKG")
         if len(layers.services):
@@ -125,14 +121,9 @@ def write_layers(layers: Layers, path: Path) -> Path:
         meta = pd.DataFrame(
             {"key": list(layers.meta), "value": [str(v) for v in layers.meta.values()]}
         )
-        gpd.GeoDataFrame(meta, geometry=[None] * len(meta)).to_file(
-            tmp, layer="meta", driver="GPKG"
-        )
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+        pyogrio.write_dataframe(meta, tmp, layer="meta", driver="GPKG")
+
+    return atomic_write(path, write)
 
 
 def prepared_path(territory: Territory, paths: Paths, grid: str = "census1km") -> Path:
