@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
+from ._errors import DataWarning, SnapWarning
 from .catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
 from .config import project_data_dir
 from .gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from .indicators import Reach, weighted_summary
-from .population import demand_points
+from .population import census_points_in_area, demand_points
 from .priority import Criterion, load_criteria, rank_communes, score
 from .services import Category, load_categories
 from .travel_times import od_matrix
@@ -163,29 +165,11 @@ def run_diagnostic(
     # --- supply against demand: general practitioners -----------------------------------
     gp_key = "general_practitioner"
     if gp_key in present:
-        gp = svc[svc[C.CATEGORY] == gp_key]
-        limit = float(params.get("catchment", {}).get("limit_min", 30))
-        times = od_matrix(
-            net,
-            points,
-            gp,
-            origin_id=C.CELL_ID,
-            destination_id=C.SERVICE_ID,
-            limit_min=limit,
-        ).dropna(subset=[C.TRAVEL_TIME_MIN])
-        demand = cells.set_index(C.CELL_ID)[C.POP_TOTAL]
-        supply = gp.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
-        per_gp = float(params["supply"][gp_key]["consultations_per_practitioner"])
-        r2 = two_step_fca(times, demand, supply).by_origin
-        r3 = enhanced_two_step_fca(times, demand, supply).by_origin
-        ra = apl(times, demand, supply * per_gp, decay=drees_apl()).by_origin
-        cells["fca2_general_practitioner_per_100k"] = (
-            r2[C.ACCESSIBILITY].reindex(cells[C.CELL_ID]).to_numpy() * 1e5
+        supply_cols = _supply_indicators(
+            study, cells, points, svc[svc[C.CATEGORY] == gp_key], area, params, gp_key
         )
-        cells["e2sfca_general_practitioner_per_100k"] = (
-            r3[C.ACCESSIBILITY].reindex(cells[C.CELL_ID]).to_numpy() * 1e5
-        )
-        cells["apl_general_practitioner"] = ra[C.APL].reindex(cells[C.CELL_ID]).to_numpy()
+        for col, values in supply_cols.items():
+            cells[col] = values
 
     # --- ages ------------------------------------------------------------------------------
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -257,3 +241,58 @@ def run_diagnostic(
         indicators=pd.DataFrame(indicators),
         meta=meta,
     )
+
+
+def _supply_indicators(
+    study: Any,
+    cells: pd.DataFrame,
+    points: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    area: gpd.GeoSeries,
+    params: Mapping[str, Any],
+    key: str,
+) -> dict[str, np.ndarray]:
+    """2SFCA, E2SFCA and APL of the territory's cells for one counted service.
+
+    The demand includes the population of the buffer (census cells whose centre lies
+    within it, outside the territory): the services near the edge also serve them, and
+    leaving them out would overstate the supply of the border cells.
+    """
+    outside = census_points_in_area(area, paths=study.paths)
+    outside = outside[~outside[C.CELL_ID].isin(cells[C.CELL_ID])]
+    outside = outside[outside[C.POP_TOTAL] > 0]
+    demand_points_all = pd.concat(
+        [
+            points[[C.CELL_ID, C.POP_TOTAL, "geometry"]],
+            outside[[C.CELL_ID, C.POP_TOTAL, "geometry"]].to_crs(points.crs),
+        ],
+        ignore_index=True,
+    )
+    demand_points_all = gpd.GeoDataFrame(demand_points_all, geometry="geometry", crs=points.crs)
+    limit = float(params.get("catchment", {}).get("limit_min", 30))
+    with warnings.catch_warnings():
+        # buffer cells far from the numbered roads are expected; the territory's own
+        # cells were already reported by the nearest-time step
+        warnings.simplefilter("ignore", SnapWarning)
+        times = od_matrix(
+            study.network,
+            demand_points_all,
+            sites,
+            origin_id=C.CELL_ID,
+            destination_id=C.SERVICE_ID,
+            limit_min=limit,
+        ).dropna(subset=[C.TRAVEL_TIME_MIN])
+    demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
+    supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
+    per_unit = float(params["supply"][key]["consultations_per_practitioner"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # sites nobody reaches: reported in meta
+        r2 = two_step_fca(times, demand, supply).by_origin
+        r3 = enhanced_two_step_fca(times, demand, supply).by_origin
+        ra = apl(times, demand, supply * per_unit, decay=drees_apl()).by_origin
+    ids = cells[C.CELL_ID]
+    return {
+        f"fca2_{key}_per_100k": r2[C.ACCESSIBILITY].reindex(ids).to_numpy() * 1e5,
+        f"e2sfca_{key}_per_100k": r3[C.ACCESSIBILITY].reindex(ids).to_numpy() * 1e5,
+        f"apl_{key}": ra[C.APL].reindex(ids).to_numpy(),
+    }

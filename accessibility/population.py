@@ -279,3 +279,39 @@ def demand_points(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=gpd.points_from_xy(cells["x"], cells["y"]),
         crs=cells.crs,
     )
+
+
+def census_points_in_area(
+    area: gpd.GeoSeries,
+    *,
+    paths: Paths | None = None,
+    folder: str = "population/census2021_1km",
+) -> gpd.GeoDataFrame:
+    """Census 2021 1 km cells whose centre lies in ``area``, as points (no commune).
+
+    Used as the demand of the buffer around a territory, so that services near the edge
+    are shared with the people outside who use them too (the edge effect of floating
+    catchments). Columns ``cell_id``, ``pop_total`` and the age groups.
+    """
+    paths = paths or default_paths()
+    spec = census_spec(folder)
+    names = _tiles_for(spec, area, paths, what="census grid")
+    df = read_census_tiles(names, paths)
+    cx = df.ll_x.to_numpy() + 500.0
+    cy = df.ll_y.to_numpy() + 500.0
+    pts = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs=GRID_CRS).to_crs(area.crs)
+    inside = pts.within(area.union_all()).to_numpy()
+    df = df[inside]
+    return gpd.GeoDataFrame(
+        {
+            C.CELL_ID: [
+                f"CRS3035RES1000mN{int(y)}E{int(x)}" for x, y in zip(df.ll_x, df.ll_y, strict=True)
+            ],
+            C.POP_TOTAL: df["T"].to_numpy(float),
+            C.POP_UNDER15: df["Y_LT15"].to_numpy(float),
+            C.POP_15_64: df["Y_1564"].to_numpy(float),
+            C.POP_65PLUS: df["Y_GE65"].to_numpy(float),
+        },
+        geometry=pts[inside].to_numpy(),
+        crs=area.crs,
+    )
