@@ -35,3 +35,23 @@ def maurienne(paths):
         # known, reported data warnings (town halls outside simplified polygons...)
         warnings.simplefilter("ignore")
         return prepare_layers("maurienne", paths=paths)
+
+
+@pytest.fixture(scope="session")
+def maurienne_study(paths):
+    """The Maurienne study: layers and road network."""
+    from accessibility.pipeline import open_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return open_study("maurienne", paths=paths)
+
+
+@pytest.fixture(scope="session")
+def maurienne_diagnostic(maurienne_study):
+    """Every indicator of the Maurienne (run_diagnostic on the study)."""
+    from accessibility.diagnostic import run_diagnostic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_diagnostic(maurienne_study)
