@@ -220,5 +220,83 @@ def route_cmd(
         click.echo(f"  path: {geojson}")
 
 
+MAIN_CATEGORIES = (
+    "france_services",
+    "emergency",
+    "general_practitioner",
+    "post_office",
+    "childcare",
+)
+
+
+@main.command("run")
+@territory_option
+@grid_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the data exports (default: output/<territory>).",
+)
+def run_cmd(territory: str, grid: str, out: Path | None) -> None:
+    """The main job: layers, road network, indicators, priority zones and exports."""
+    import time
+
+    from .diagnostic import run_diagnostic
+    from .exports import export_diagnostic
+    from .pipeline import open_study
+
+    steps = ["layers and road network", "indicators", "exports"]
+    t0 = time.perf_counter()
+
+    def step(i: int, what: str) -> None:
+        click.echo(f"[{i}/{len(steps)}] {what}... ({time.perf_counter() - t0:.0f} s)", err=True)
+
+    step(1, steps[0])
+    study = open_study(territory, grid=grid)
+    step(2, steps[1])
+    diag = run_diagnostic(study)
+    step(3, steps[2])
+    out = out or study.output_dir
+    files = export_diagnostic(study, diag, out)
+    _print_run_summary(study, diag)
+    click.echo(f"\nExports (open data, GeoPackage + CSV + GeoJSON + data dictionary): {out}/")
+    click.echo(f"  {files['gpkg'].name}, dictionnaire_des_donnees.csv, data_dictionary.md")
+    click.echo(f"Done in {time.perf_counter() - t0:.0f} s.")
+
+
+def _print_run_summary(study: object, diag: object) -> None:
+    terr = diag.territory.set_index("indicator")  # type: ignore[attr-defined]
+    layers = study.layers  # type: ignore[attr-defined]
+    click.echo(
+        f"\n{layers.territory.name}: {len(layers.communes)} communes, "
+        f"{layers.communes[C.POPULATION].sum():,.0f} inhabitants, {len(layers.cells):,} cells "
+        f"({layers.meta['grid_vintage']})"
+    )
+    click.echo(f"{'category':<34}{'threshold':>10}{'mean':>8}{'p90':>8}{'beyond':>10}{'share':>8}")
+    for key in MAIN_CATEGORIES:
+        col = f"time_{key}_min"
+        if col not in terr.index:
+            continue
+        r = terr.loc[col]
+        click.echo(
+            f"{r['label_fr'][:33]:<34}{r['threshold_min']:>8.0f} m{r['mean_min']:>7.1f}"
+            f"{r['p90_min']:>8.1f}{r['population_beyond']:>10,.0f}{r['share_beyond']:>8.1%}"
+        )
+    epci = diag.epci  # type: ignore[attr-defined]
+    fs = epci[epci["indicator"] == "time_france_services_min"]
+    if len(fs):
+        click.echo("\nFrance Services by EPCI (population-weighted mean, beyond the threshold):")
+        for r in fs.itertuples(index=False):
+            click.echo(
+                f"  {r.epci_name:<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} inhabitants"
+            )
+    top = diag.priority.head(5)  # type: ignore[attr-defined]
+    click.echo(f"\nPriority communes: {len(diag.priority)} (top 5):")  # type: ignore[attr-defined]
+    for r in top.itertuples(index=False):
+        click.echo(
+            f"  {r.rank}. {r.commune_name} ({r.epci_name}), score {r.priority_score:g}: {r.reasons}"
+        )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -731,8 +731,21 @@ def assemble_services(
     given = df[C.COMMUNE_CODE].notna() & (df[C.COMMUNE_CODE].astype(str) != "")
     mapped = df.loc[given, C.COMMUNE_CODE].astype(str).map(code_map)
     unknown = mapped.isna()
+    # rows far from the territory are not the user's concern: their data-quality notes
+    # go to the log; those of the territory's départements are warnings
+    deps = {str(c)[:2] for c in territory_codes}
     if unknown.any():
         bad = df.loc[mapped.index[unknown]]
+        near = bad[C.COMMUNE_CODE].astype(str).str[:2].isin(deps)
+        if not near.any():
+            log.info(
+                "%s: %d row(s) far from the territory have unknown INSEE codes: %s",
+                where,
+                len(bad),
+                ", ".join(bad[C.COMMUNE_CODE].astype(str).head(10)),
+            )
+        bad = bad[near]
+    if unknown.any() and len(bad):
         sample = ", ".join(
             f"{i} ({c})"
             for i, c in zip(bad[C.SERVICE_ID].head(10), bad[C.COMMUNE_CODE].head(10), strict=True)
@@ -775,12 +788,19 @@ def assemble_services(
         inner = communes.set_index(C.COMMUNE_CODE).geometry.representative_point()
         counts_geom[no_hall] = counts.loc[no_hall, C.COMMUNE_CODE].map(inner)
         still = counts_geom.isna()
-        if still.any():
+        if still.any() and not counts.loc[still, C.COMMUNE_CODE].str[:2].isin(deps).any():
+            log.info(
+                "%s: no town hall for commune(s) %s (far from the territory)",
+                where,
+                ", ".join(sorted(set(counts.loc[still, C.COMMUNE_CODE]))[:10]),
+            )
+        elif still.any():
             warn(
                 f"{where}: no town hall for commune(s) "
                 f"{', '.join(sorted(set(counts.loc[still, C.COMMUNE_CODE]))[:10])}; their "
                 "commune-level counts are left out"
             )
+        if still.any():
             counts, counts_geom = counts[~still], counts_geom[~still]
     frames = [
         gpd.GeoDataFrame(points.drop(columns=["lon", "lat"]), geometry=geoms, crs=crs),

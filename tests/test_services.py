@@ -349,6 +349,9 @@ def test_assemble_warns_on_unknown_codes_and_far_postcodes(toy):
     communes, halls, code_map = toy
     cand = pd.DataFrame(
         [
+            # an unknown code in the territory's département (73) is warned about...
+            _row("bpe13:73999", "gp", code="73999", count=1, location="town_hall"),
+            # ...one far away (département 99) only goes to the log
             _row("bpe13:99999", "gp", code="99999", count=1, location="town_hall"),
             # located inside the territory, but its postcode says Isère (38): the nearest
             # Isère town hall (38001) is 50 km away -> geocoding error, left out
@@ -358,7 +361,8 @@ def test_assemble_warns_on_unknown_codes_and_far_postcodes(toy):
     with pytest.warns(DataWarning) as record:
         out = assemble_services(cand, communes, buffer_m=3000, code_map=code_map, town_halls=halls)
     messages = " | ".join(str(w.message) for w in record)
-    assert "unknown since 2013" in messages and "99999" in messages
+    assert "unknown since 2013" in messages and "73999" in messages
+    assert "99999" not in messages
     assert "postcode" in messages and "gisco:3" in messages
     assert out.empty
 
