@@ -22,7 +22,14 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/accessibility run --territory $(TERRITORY)
 
-test: $(STAMP)
+# Headless Chromium for the map tests (tests/test_maps_browser.py): Debian's package,
+# installed only when missing (CI runs as root on a fresh clone).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update && apt-get install -y --no-install-recommends chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check accessibility tests benchmarks scripts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
