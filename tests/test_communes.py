@@ -95,6 +95,7 @@ def test_polygon_file_bad_inputs(tmp_path):
         read_polygons(f)
     g2 = pd.DataFrame({"code": ["73248"], "wkt": ["POLYGON((0 0,1 0,1 1,0 0))"]})
     f2 = tmp_path / "nocrs.gpkg"
-    gpd.GeoDataFrame(g2, geometry=gpd.GeoSeries.from_wkt(g2.wkt)).to_file(f2)
+    with pytest.warns(UserWarning, match="crs"):  # pyogrio warns when writing no CRS
+        gpd.GeoDataFrame(g2, geometry=gpd.GeoSeries.from_wkt(g2.wkt)).to_file(f2)
     with pytest.raises(CRSError, match="nocrs.gpkg"):
         read_polygons(f2)

@@ -10,7 +10,8 @@ France) held as two GeoDataFrames:
     one row per *directed* edge (a two-way road is two rows); columns ``u``, ``v``
     (node ids), ``length_m``, ``speed_kph``, ``travel_time_s``, ``road_class`` and
     ``geometry`` (LineString from u to v, kept for maps). Readers may add columns
-    (``ref``, ``name``, ``mountain``, ``oneway``...).
+    (``ref``, ``name``, ``mountain``, ``oneway``...). A scenario may add ``closed``
+    (bool): closed edges are kept for snapping and maps but never routed on.
 
 Keeping the tables (rather than a networkx graph) makes national networks cheap: the
 engine routes on a scipy CSR matrix built from ``u, v, travel_time_s``;
@@ -71,7 +72,7 @@ class RoadNetwork:
         """
         cache = self._csr_cache
         if weight not in cache:
-            e = self.edges
+            e = self.open_edges
             w = e[weight].to_numpy(dtype=float)
             w = np.where(w <= 0, 1e-9, w)
             u = e[C.U].to_numpy()
@@ -86,13 +87,25 @@ class RoadNetwork:
             cache[weight] = sp.csr_matrix((w[last], (u[last], v[last])), shape=(n, n))
         return cache[weight]
 
+    @property
+    def open_edges(self) -> gpd.GeoDataFrame:
+        """The edges that can be driven: all but those a scenario marks ``closed``.
+
+        A closed road stays in :attr:`edges` (places beside it still snap to it, as on
+        the base network) but is left out of routing.
+        """
+        if "closed" not in self.edges.columns:
+            return self.edges
+        return self.edges[~self.edges["closed"].fillna(False).astype(bool).to_numpy()]
+
     def to_networkx(self) -> nx.MultiDiGraph:
         """An osmnx-style MultiDiGraph (node attributes x, y; edge attributes as columns)."""
         g = nx.MultiDiGraph(crs=self.crs, **{k: v for k, v in self.meta.items() if k != "crs"})
         for nid, x, y in zip(self.nodes.index, self.nodes["x"], self.nodes["y"], strict=True):
             g.add_node(int(nid), x=float(x), y=float(y))
-        attrs = [c for c in self.edges.columns if c not in (C.U, C.V)]
-        for row in self.edges[[C.U, C.V, *attrs]].itertuples(index=False):
+        edges = self.open_edges
+        attrs = [c for c in edges.columns if c not in (C.U, C.V)]
+        for row in edges[[C.U, C.V, *attrs]].itertuples(index=False):
             g.add_edge(int(row[0]), int(row[1]), **dict(zip(attrs, row[2:], strict=True)))
         return g
 
