@@ -233,35 +233,87 @@ MAIN_CATEGORIES = (
 @territory_option
 @grid_option
 @click.option(
+    "--scenario",
+    "-s",
+    help="A scenario (data/scenarios/<name>.toml or a file), e.g. winter: closed passes, "
+    "speeds, service edits, seasonal peak population.",
+)
+@click.option(
+    "--compare",
+    help="Compare with another scenario (e.g. --scenario winter --compare summer): "
+    "table per commune and EPCI, maps and report section.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the data exports (default: output/<territory>).",
+    help="Folder of the data exports (default: output/<territory>[-<scenario>]).",
 )
-def run_cmd(territory: str, grid: str, out: Path | None) -> None:
-    """The main job: layers, road network, indicators, priority zones and exports."""
+@click.option(
+    "--maps",
+    "maps_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the atlas and report (default: maps/<territory>[-<scenario>]).",
+)
+@click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
+@click.option("--no-report", is_flag=True, help="Skip the printable report.")
+def run_cmd(
+    territory: str,
+    grid: str,
+    scenario: str | None,
+    compare: str | None,
+    out: Path | None,
+    maps_dir: Path | None,
+    no_atlas: bool,
+    no_report: bool,
+) -> None:
+    """The main job: indicators, priority zones, open-data exports, atlas and report."""
     import time
 
-    from .diagnostic import run_diagnostic
-    from .exports import export_diagnostic
-    from .pipeline import open_study
+    from .pipeline import run_job
 
-    steps = ["layers and road network", "indicators", "exports"]
     t0 = time.perf_counter()
+    step = [0]
 
-    def step(i: int, what: str) -> None:
-        click.echo(f"[{i}/{len(steps)}] {what}... ({time.perf_counter() - t0:.0f} s)", err=True)
+    def progress(message: str) -> None:
+        step[0] += 1
+        click.echo(f"[{step[0]}] {message}... ({time.perf_counter() - t0:.0f} s)", err=True)
 
-    step(1, steps[0])
-    study = open_study(territory, grid=grid)
-    step(2, steps[1])
-    diag = run_diagnostic(study)
-    step(3, steps[2])
-    out = out or study.output_dir
-    files = export_diagnostic(study, diag, out)
-    _print_run_summary(study, diag)
-    click.echo(f"\nExports (open data, GeoPackage + CSV + GeoJSON + data dictionary): {out}/")
-    click.echo(f"  {files['gpkg'].name}, dictionnaire_des_donnees.csv, data_dictionary.md")
+    result = run_job(
+        territory,
+        grid=grid,
+        scenario=scenario,
+        compare=compare,
+        out_dir=out,
+        maps_dir=maps_dir,
+        atlas=not no_atlas,
+        report=not no_report,
+        progress=progress,
+    )
+    _print_run_summary(result.study, result.diagnostic)
+    if result.seasonal is not None:
+        c = result.seasonal.communes
+        click.echo(
+            f"\nSeasonal peak ({scenario}): {c['resident_population'].sum():,.0f} residents + "
+            f"{c['peak_population'].sum() - c['resident_population'].sum():,.0f} visitors"
+        )
+    if result.comparison is not None:
+        epci = result.comparison[result.comparison["level"] == "epci"]
+        em = epci[epci["indicator"] == "time_emergency_min"]
+        click.echo(f"\nEmergency care, {compare} -> {scenario or 'base'} (mean minutes by EPCI):")
+        for r in em.itertuples(index=False):
+            click.echo(f"  {r.name:<40}{r.change_min:+6.1f} min")
+    exports_dir = result.exports["gpkg"].parent
+    click.echo(f"\nExports (open data: GeoPackage, CSV, GeoJSON, data dictionary): {exports_dir}/")
+    if result.maps:
+        click.echo(f"Atlas: {result.maps['index']} ({len(result.maps) - 1} maps)")
+    if result.report is not None:
+        pdf = result.report.with_suffix(".pdf")
+        click.echo(f"Report: {result.report}" + (f" and {pdf}" if pdf.exists() else ""))
     click.echo(f"Done in {time.perf_counter() - t0:.0f} s.")
+
+
+def _short(label: object) -> str:
+    return str(label).removeprefix("Temps d'accès : ")
 
 
 def _print_run_summary(study: object, diag: object) -> None:
@@ -279,7 +331,7 @@ def _print_run_summary(study: object, diag: object) -> None:
             continue
         r = terr.loc[col]
         click.echo(
-            f"{r['label_fr'][:33]:<34}{r['threshold_min']:>8.0f} m{r['mean_min']:>7.1f}"
+            f"{_short(r['label_fr'])[:33]:<34}{r['threshold_min']:>8.0f} m{r['mean_min']:>7.1f}"
             f"{r['p90_min']:>8.1f}{r['population_beyond']:>10,.0f}{r['share_beyond']:>8.1%}"
         )
     epci = diag.epci  # type: ignore[attr-defined]

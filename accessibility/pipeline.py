@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .config import Paths, default_paths
 from .layers import Layers, prepare_layers
@@ -36,3 +37,183 @@ def open_study(
     net = territory_network(layers.territory, layers.communes, paths=paths)
     log.info("road network: %d nodes, %d edges", net.n_nodes, net.n_edges)
     return Study(layers=layers, network=net, paths=paths)
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """What :func:`run_job` produced."""
+
+    study: Study
+    diagnostic: Any
+    exports: dict[str, Path]
+    maps: dict[str, Path]
+    report: Path | None
+    comparison: Any = None
+    seasonal: Any = None
+
+
+def _seasonal(study: Study, scenario: Any) -> tuple[Study, Any]:
+    """Replace the cells' population by the scenario's peak (residents + visitors)."""
+    from dataclasses import replace
+
+    from .seasonal import seasonal_population
+
+    if not scenario.population:
+        return study, None
+    season = seasonal_population(
+        study.layers.cells, study.layers.communes, scenario.population, paths=study.paths
+    )
+    layers = replace(study.layers, cells=season.cells)
+    return replace(study, layers=layers), season
+
+
+def scenario_of(study: Study, name: str) -> tuple[Study, Any]:
+    """The study under scenario ``name`` (network, services and peak population edits)."""
+    from dataclasses import replace
+
+    from .scenarios import load_scenario, scenario_study
+
+    scenario = load_scenario(name)
+    edited = scenario_study(study, scenario)
+    edited, season = _seasonal(edited, scenario)
+    terr = edited.layers.territory
+    label = scenario.season or scenario.name
+    named = replace(terr, name=f"{terr.name} ({label})", slug=f"{terr.slug}-{scenario.name}")
+    edited = replace(edited, layers=replace(edited.layers, territory=named))
+    return edited, season
+
+
+def run_job(
+    territory: str = "maurienne",
+    *,
+    paths: Paths | None = None,
+    grid: str = "census1km",
+    scenario: str | None = None,
+    compare: str | None = None,
+    out_dir: Path | None = None,
+    maps_dir: Path | None = None,
+    atlas: bool = True,
+    report: bool = True,
+    progress: Any = None,
+) -> RunResult:
+    """The main job: indicators, exports, atlas and report of a territory.
+
+    Parameters
+    ----------
+    scenario
+        A scenario name (``data/scenarios/<name>.toml``) or file: road closures, speeds,
+        service edits and the seasonal peak population.
+    compare
+        Another scenario (e.g. ``"summer"``) to compare with: the comparison table
+        (per commune and EPCI) is exported, mapped and reported.
+    out_dir, maps_dir
+        Where the data exports and the atlas + report go (default ``output/<slug>`` and
+        ``maps/<slug>``, the slug carrying the scenario name).
+    progress
+        A callable ``progress(message)`` told about each long step.
+    """
+    from .diagnostic import run_diagnostic
+    from .exports import export_diagnostic, write_table
+
+    say = progress or (lambda message: log.info("%s", message))
+    say("layers and road network")
+    study = open_study(territory, paths=paths, grid=grid)
+    base = study
+    season = None
+    if scenario:
+        say(f"scenario {scenario}")
+        study, season = scenario_of(base, scenario)
+    say("indicators")
+    diag = run_diagnostic(study)
+    comparison = None
+    scenario_results: list[Any] = []
+    cells_compare = None
+    if compare:
+        from .scenarios import compare as compare_diagnostics
+
+        say(f"indicators of the comparison scenario {compare}")
+        other, _ = scenario_of(base, compare)
+        other_diag = run_diagnostic(other)
+        comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
+        cells_compare = _cells_before_after(other_diag, diag)
+        scenario_results.append(_comparison_result(comparison, compare, scenario or "base"))
+    slug = study.layers.territory.slug
+    say("exports")
+    out_dir = out_dir or Path("output") / slug
+    exports = export_diagnostic(study, diag, out_dir)
+    if season is not None:
+        exports["seasonal_population"] = write_table(
+            season.communes, out_dir / "seasonal_population.csv"
+        )
+    if comparison is not None:
+        exports["comparison"] = write_table(
+            comparison, out_dir / f"comparison_{compare}_{scenario or 'base'}.csv"
+        )
+    maps: dict[str, Path] = {}
+    maps_dir = maps_dir or Path("maps") / slug
+    if atlas:
+        from .maps import build_atlas
+
+        say("atlas (interactive maps)")
+        maps = build_atlas(study, diag, maps_dir, comparison_cells=cells_compare)
+    rapport = None
+    if report:
+        from .report import build_report
+
+        say("report")
+        rapport = build_report(study, diag, maps_dir, scenarios=scenario_results)
+    return RunResult(study, diag, exports, maps, rapport, comparison, season)
+
+
+def _cells_before_after(before: Any, after: Any) -> Any:
+    """Cells with ``time_before_min`` / ``time_after_min`` to France Services and
+    emergency care, for the comparison map."""
+    import geopandas as gpd
+
+    keep = ["cell_id", "pop_total", "geometry"]
+    out = {}
+    for key in ("france_services", "emergency", "hospital"):
+        col = f"time_{key}_min"
+        if col in before.cells.columns and col in after.cells.columns:
+            t = before.cells[keep].copy()
+            t["time_before_min"] = before.cells[col].to_numpy()
+            t["time_after_min"] = (
+                after.cells.set_index("cell_id")[col].reindex(t["cell_id"]).to_numpy()
+            )
+            out[key] = gpd.GeoDataFrame(t, geometry="geometry", crs=before.cells.crs)
+    return out
+
+
+def _comparison_result(comparison: Any, a: str, b: str) -> Any:
+    """The report's section for a scenario comparison (EPCI rows, main categories)."""
+    from . import _fr
+    from .report import ScenarioResult
+
+    epci = comparison[comparison["level"] == "epci"]
+    main = ["time_france_services_min", "time_emergency_min", "time_general_practitioner_min"]
+    rows = epci[epci["indicator"].isin(main)]
+    table = rows[["name", "indicator", f"{a}_min", f"{b}_min", "change_min"]].copy()
+    labels = {
+        "time_france_services_min": "France Services",
+        "time_emergency_min": "Urgences",
+        "time_general_practitioner_min": "Médecin généraliste",
+    }
+    table["indicator"] = table["indicator"].map(labels)
+    table.columns = ["EPCI", "Service", f"Temps {a} (min)", f"Temps {b} (min)", "Écart (min)"]
+    communes = comparison[(comparison["level"] == "commune") & (comparison["indicator"] == main[1])]
+    worst = communes.sort_values("change_min", ascending=False).head(1)
+    summary = f"Comparaison {a} / {b} : temps d'accès moyens par EPCI."
+    if len(worst) and worst["change_min"].iloc[0] > 0:
+        w = worst.iloc[0]
+        summary = (
+            f"Scénario {b} comparé à {a} : l'accès aux urgences s'allonge le plus à "
+            f"{w['name']} (+{_fr.minutes(w['change_min'])})."
+        )
+    return ScenarioResult(
+        title=f"Saisons : {a} / {b}",
+        summary_fr=summary,
+        table=table[["Service", "EPCI", f"Temps {a} (min)", f"Temps {b} (min)", "Écart (min)"]],
+        source=(
+            "Scénarios data/scenarios/*.toml (fermetures de cols, vitesses, population de pointe)."
+        ),
+    )

@@ -44,6 +44,7 @@ TIME_COLORS = tuple(color_brewer("YlOrRd", len(TIME_BINS_MIN)))
 NO_ACCESS_COLOR = "#636363"
 GAIN_BINS_MIN = (0.0, 1.0, 5.0, 10.0, 20.0)
 GAIN_COLORS = tuple(color_brewer("Greens", len(GAIN_BINS_MIN)))
+LOSS_COLORS = tuple(color_brewer("Oranges", len(GAIN_BINS_MIN)))
 #: Okabe-Ito palette (colour-blind safe), cycled over the service categories.
 CATEGORY_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
                    "#000000", "#F0E442")
@@ -556,8 +557,12 @@ def scenario_map(
     sites_new: gpd.GeoDataFrame, *, communes: gpd.GeoDataFrame | None = None,
     label: str = "Nouveau site", threshold_min: float | None = None,
     m: folium.Map | None = None, attribution: str = "",
+    title: str | None = None, caption: str | None = None, change: str = "gain",
 ) -> folium.Map:
-    """Before / after access times of a siting scenario, and the time gained per cell.
+    """Before / after access times of a scenario, and the time gained (or lost) per cell.
+
+    ``change="gain"`` (a siting scenario) maps before − after in greens; ``"loss"`` (a
+    winter scenario, say) maps after − before in oranges, with ``title``/``caption``.
 
     Parameters
     ----------
@@ -581,12 +586,17 @@ def scenario_map(
         if len(s) and not (s.geom_type == "Point").all():
             raise ValueError(f"{name}: expected Point geometries, got "
                              f"{sorted(set(s.geom_type))}")
+    if change not in ("gain", "loss"):
+        raise ValueError(f"change must be 'gain' or 'loss', got {change!r}")
     before = cells_before_after["time_before_min"].astype(float)
     after = cells_before_after["time_after_min"].astype(float)
-    gain = before - after
+    gain = before - after if change == "gain" else after - before
+    word = "Gain" if change == "gain" else "Allongement"
+    change_colors = GAIN_COLORS if change == "gain" else LOSS_COLORS
     if m is None:
         m = new_map(cells_before_after if communes is None else communes,
-                    title=MAP_TITLES_FR["scenarios"], caption=MAP_CAPTIONS_FR["scenarios"],
+                    title=title or MAP_TITLES_FR["scenarios"],
+                    caption=caption or MAP_CAPTIONS_FR["scenarios"],
                     attribution=attribution)
         if communes is not None:
             add_outlines(m, communes, epci=False)
@@ -599,10 +609,10 @@ def scenario_map(
     g["gain"] = [_fr.minutes(v) if np.isfinite(v) else "—" for v in gain]
     g["habitants"] = [_fr.num(v) for v in pop] if pop is not None else "—"
     tooltip_fields = (["avant", "apres", "gain", "habitants"],
-                      ["Avant", "Après", "Gain", "Habitants"])
+                      ["Avant", "Après", word, "Habitants"])
     layers = {}
     for key, name, colors, show in (
-        ("gain", "Gain de temps (min)", _classify(gain, GAIN_BINS_MIN, GAIN_COLORS), True),
+        ("gain", f"{word} du temps (min)", _classify(gain, GAIN_BINS_MIN, change_colors), True),
         ("avant", "Temps d'accès avant", time_color(before), False),
         ("apres", "Temps d'accès après", time_color(after), False),
     ):
@@ -628,9 +638,11 @@ def scenario_map(
     edges = [*GAIN_BINS_MIN, math.inf]
     gain_rows = [(c, f"{_fr.num(edges[i])} à {_fr.num(edges[i + 1])} min"
                   if math.isfinite(edges[i + 1]) else f"{_fr.num(edges[i])} min et plus")
-                 for i, c in enumerate(GAIN_COLORS)]
-    gain_rows += [("#999999", "site existant"), ("#0072B2", label.lower())]
-    add_legend(m, "Gain de temps d'accès (minutes)", gain_rows, layers=[layers["gain"]])
+                 for i, c in enumerate(change_colors)]
+    gain_rows += [("#999999", "site existant")]
+    if len(sites_new):
+        gain_rows.append(("#0072B2", label.lower()))
+    add_legend(m, f"{word} du temps d'accès (minutes)", gain_rows, layers=[layers["gain"]])
     add_legend(m, "Temps d'accès (minutes en voiture)", _time_legend_rows(threshold_min),
                layers=[layers["avant"], layers["apres"]])
     return m
@@ -655,12 +667,18 @@ def save_map(m: folium.Map, path: Path | str) -> Path:
 
 
 def write_index(maps: Mapping[str, Path], out_dir: Path | str, *, territory_name: str,
-                attribution: str = "") -> Path:
-    """``index.html``: a link to each map with its one-line French caption."""
+                attribution: str = "", titles: Mapping[str, str] | None = None,
+                captions: Mapping[str, str] | None = None) -> Path:
+    """``index.html``: a link to each map with its one-line French caption.
+
+    ``titles`` and ``captions`` add to (or override) the standard maps' ones.
+    """
     out_dir = Path(out_dir)
+    titles = {**MAP_TITLES_FR, **(titles or {})}
+    captions = {**MAP_CAPTIONS_FR, **(captions or {})}
     items = "\n".join(
-        f'<li><a href="{html.escape(Path(p).name)}">{html.escape(MAP_TITLES_FR.get(k, k))}</a>'
-        f" : {html.escape(MAP_CAPTIONS_FR.get(k, ''))}</li>"
+        f'<li><a href="{html.escape(Path(p).name)}">{html.escape(titles.get(k, k))}</a>'
+        f" : {html.escape(captions.get(k, ''))}</li>"
         for k, p in maps.items()
     )
     page = f"""<!DOCTYPE html>
@@ -684,6 +702,8 @@ demande une connexion).</p>
 def build_atlas(study: Any, diagnostic: Any, out_dir: Path | str, *,
                 scenario: gpd.GeoDataFrame | None = None,
                 scenario_sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
+                comparison_cells: Mapping[str, gpd.GeoDataFrame] | None = None,
+                comparison_label: str = "été / hiver",
                 ) -> dict[str, Path]:
     """Write every map and ``index.html`` to ``out_dir``; return ``{name: path}``.
 
@@ -704,8 +724,23 @@ def build_atlas(study: Any, diagnostic: Any, out_dir: Path | str, *,
     if scenario is not None and scenario_sites is not None:
         maps["scenarios"] = scenario_map(scenario, *scenario_sites,
                                          communes=diagnostic.communes, attribution=attr_all)
+    titles: dict[str, str] = {}
+    captions: dict[str, str] = {}
+    for key, cells in (comparison_cells or {}).items():
+        svc = layers.services[layers.services[C.CATEGORY] == key]
+        cats = load_categories()
+        label = cats[key].label if key in cats else key
+        empty = svc.iloc[0:0]
+        name = f"comparaison_{key}"
+        titles[name] = f"Comparaison {comparison_label} : {label}"
+        captions[name] = (f"Temps d'accès à « {label} » dans les deux scénarios, et "
+                          "allongement par carreau (gris : inaccessible).")
+        maps[name] = scenario_map(
+            cells, svc, empty, communes=diagnostic.communes, attribution=attr_all,
+            change="loss", title=titles[name], caption=captions[name],
+        )
     paths = {k: save_map(m, out_dir / f"{k}.html") for k, m in maps.items()}
-    paths["index"] = write_index(paths, out_dir, territory_name=str(
-        layers.meta.get("territory_name", layers.territory.name)), attribution=attr_all)
+    paths["index"] = write_index(paths, out_dir, territory_name=str(layers.territory.name),
+                                 attribution=attr_all, titles=titles, captions=captions)
     log.info("atlas written to %s (%d maps)", out_dir, len(maps))
     return paths
