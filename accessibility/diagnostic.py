@@ -172,9 +172,11 @@ def run_diagnostic(
             cells[col] = values
 
     # --- ages ------------------------------------------------------------------------------
+    # shares of the residents (a seasonal scenario adds visitors to pop_total only)
+    residents = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cells["share_65plus"] = cells[C.POP_65PLUS] / cells[C.POP_TOTAL]
-        cells["share_under15"] = cells[C.POP_UNDER15] / cells[C.POP_TOTAL]
+        cells["share_65plus"] = cells[C.POP_65PLUS] / residents
+        cells["share_under15"] = cells[C.POP_UNDER15] / residents
 
     # --- communes: population-weighted means of their cells ------------------------------
     communes = layers.communes.copy()
@@ -200,8 +202,13 @@ def run_diagnostic(
         agg[col.replace("_min", "_beyond_pop")] = (
             pd.Series(np.where(far, w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
         )
-    agg["share_65plus"] = agg[C.POP_65PLUS] / agg["grid_population"]
-    agg["share_under15"] = agg[C.POP_UNDER15] / agg["grid_population"]
+    agg["resident_grid_population"] = (
+        cells.groupby(C.COMMUNE_CODE)["pop_resident"].sum()
+        if "pop_resident" in cells.columns
+        else agg["grid_population"]
+    )
+    agg["share_65plus"] = agg[C.POP_65PLUS] / agg["resident_grid_population"]
+    agg["share_under15"] = agg[C.POP_UNDER15] / agg["resident_grid_population"]
     communes = communes.join(agg, on=C.COMMUNE_CODE)
 
     # --- priorities ------------------------------------------------------------------------

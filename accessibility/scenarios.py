@@ -822,8 +822,10 @@ def compare(
         Long table: ``level`` (commune / epci), ``code``, ``name``, ``indicator``,
         ``threshold_min``, ``<a>_min``, ``<b>_min``, ``change_min``, ``<a>_beyond_pop``,
         ``<b>_beyond_pop``, ``change_beyond_pop`` (``a``, ``b`` = ``labels``). Commune
-        times are population-weighted means over the cells that have a time; the EPCI
-        rows use the diagnostic's EPCI means. ``<b>_unreachable_pop`` gives the
+        times are population-weighted means over the cells that have a time; EPCI times
+        are weighted by the cells' *resident* population in both cases (so a seasonal
+        scenario's visitors do not shift the weights), while the populations beyond the
+        thresholds count everyone, visitors included. ``<b>_unreachable_pop`` gives the
         population with no route at all in each case (EPCI rows).
     """
     a, b = labels
@@ -865,8 +867,8 @@ def compare(
                 "name": m[f"{C.EPCI_NAME}_a"],
                 "indicator": m["indicator"],
                 "threshold_min": m["threshold_min_a"],
-                f"{a}_min": m["mean_min_a"],
-                f"{b}_min": m["mean_min_b"],
+                f"{a}_min": _resident_epci_mean(diag_base, m[C.EPCI_CODE], m["indicator"]),
+                f"{b}_min": _resident_epci_mean(diag_scenario, m[C.EPCI_CODE], m["indicator"]),
                 f"{a}_beyond_pop": m["population_beyond_a"],
                 f"{b}_beyond_pop": m["population_beyond_b"],
                 f"{a}_unreachable_pop": m["population_unreachable_a"],
@@ -877,4 +879,27 @@ def compare(
     out = pd.concat(rows, ignore_index=True)
     out["change_min"] = out[f"{b}_min"] - out[f"{a}_min"]
     out["change_beyond_pop"] = out[f"{b}_beyond_pop"] - out[f"{a}_beyond_pop"]
+    return out
+
+
+def _resident_epci_mean(diag: Any, epci_codes: pd.Series, indicators: pd.Series) -> np.ndarray:
+    """Mean time per (EPCI, indicator) weighted by the *resident* population of the cells.
+
+    Two seasons weigh their cells alike this way, so that the change in time is the
+    change of the roads, not of who is counted (a seasonal scenario adds visitors to
+    ``pop_total``; the populations beyond the thresholds do count them).
+    """
+    cells = diag.cells
+    weights = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
+    epci_of = diag.communes.set_index(C.COMMUNE_CODE)[C.EPCI_CODE]
+    epci = cells[C.COMMUNE_CODE].map(epci_of).to_numpy()
+    w = weights.to_numpy(dtype=float)
+    out = np.full(len(epci_codes), np.nan)
+    for i, (code, ind) in enumerate(zip(epci_codes, indicators, strict=True)):
+        if ind not in cells.columns:
+            continue
+        t = cells[ind].to_numpy(dtype=float)
+        ok = (epci == code) & np.isfinite(t)
+        if w[ok].sum() > 0:
+            out[i] = float(np.average(t[ok], weights=w[ok]))
     return out
