@@ -612,7 +612,8 @@ def scenario_map(
                       ["Avant", "Après", word, "Habitants"])
     layers = {}
     for key, name, colors, show in (
-        ("gain", f"{word} du temps (min)", _classify(gain, GAIN_BINS_MIN, change_colors), True),
+        ("gain", "Gain de temps (min)" if change == "gain" else "Allongement du temps (min)",
+         _classify(gain, GAIN_BINS_MIN, change_colors), True),
         ("avant", "Temps d'accès avant", time_color(before), False),
         ("apres", "Temps d'accès après", time_color(after), False),
     ):
@@ -642,7 +643,11 @@ def scenario_map(
     gain_rows += [("#999999", "site existant")]
     if len(sites_new):
         gain_rows.append(("#0072B2", label.lower()))
-    add_legend(m, f"{word} du temps d'accès (minutes)", gain_rows, layers=[layers["gain"]])
+    legend_title = (
+        "Gain de temps d'accès (minutes)" if change == "gain"
+        else "Allongement du temps d'accès (minutes)"
+    )
+    add_legend(m, legend_title, gain_rows, layers=[layers["gain"]])
     add_legend(m, "Temps d'accès (minutes en voiture)", _time_legend_rows(threshold_min),
                layers=[layers["avant"], layers["apres"]])
     return m

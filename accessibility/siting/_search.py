@@ -16,8 +16,11 @@ import numpy as np
 Score = Callable[[np.ndarray], np.ndarray]
 
 # Largest number of (site set × demand point) evaluations done by enumeration; past it
-# the MIP is faster. 2e8 float operations take about a second here.
-ENUMERATION_BUDGET = 200_000_000
+# the Lagrangian reduction (p-median) or the MIP (MCLP) is faster. Measured with
+# benchmarks/bench_siting.py: 5e7 evaluations take about 0.2 s here.
+ENUMERATION_BUDGET = 50_000_000
+# MCLP's MIP is fast (tens of ms on 391 × 53, p = 5): enumerate only tiny cases.
+COVERAGE_ENUMERATION_BUDGET = 1_000_000
 
 
 def enumeration_size(n_candidates: int, p: int, n_demand: int) -> int:
@@ -80,11 +83,10 @@ def coverage_score(w: np.ndarray, threshold: float) -> Score:
 def greedy_interchange(d: np.ndarray, w: np.ndarray, p: int) -> tuple[list[int], float]:
     """A good p-median solution: greedy adds, then best-improvement swaps (Teitz–Bart).
 
-    Used as an upper bound and to set the first radius of the exact MIP; not as an
-    answer on its own. Each swap round scores all (closed, open) pairs with one
+    Used as the upper bound of the exact methods, never as an answer on its own.
+    Each swap round scores all (closed, open) pairs with one
     (n_demand × n_candidates) block per open site.
     """
-    n = d.shape[1]
     nearest = np.full(d.shape[0], np.inf)
     chosen: list[int] = []
     for _ in range(p):
@@ -93,7 +95,15 @@ def greedy_interchange(d: np.ndarray, w: np.ndarray, p: int) -> tuple[list[int],
         j = int(np.argmin(scores))
         chosen.append(j)
         nearest = np.minimum(nearest, d[:, j])
-    value = float(w @ nearest)
+    return interchange(d, w, chosen, float(w @ nearest))
+
+
+def interchange(
+    d: np.ndarray, w: np.ndarray, chosen: list[int], value: float
+) -> tuple[list[int], float]:
+    """Best-improvement swaps from ``chosen`` (value ``value``) until none improves."""
+    chosen = list(chosen)
+    p, n = len(chosen), d.shape[1]
     if p >= n:
         return chosen, value
     rows = np.arange(d.shape[0])
@@ -118,7 +128,7 @@ def greedy_interchange(d: np.ndarray, w: np.ndarray, p: int) -> tuple[list[int],
 
 
 def lagrangian_reduction(
-    c: np.ndarray, p: int, ub_sites: list[int], *, iterations: int = 600, enough: int = 0
+    c: np.ndarray, p: int, ub_sites: list[int], *, iterations: int = 3000, enough: int = 0
 ) -> tuple[float, list[int], np.ndarray, np.ndarray]:
     """Lagrangian bounds for the p-median, used to close and fix candidates exactly.
 
@@ -134,7 +144,7 @@ def lagrangian_reduction(
     Stops early once at most ``enough`` candidates are left undecided. Returns the
     best value found, its sites, the closed mask and the fixed mask.
     """
-    n = c.shape[1]
+    m, n = c.shape
     best_sites = list(ub_sites)
     ub = float(np.min(c[:, best_sites], axis=1).sum())
     lam = np.min(c[:, best_sites], axis=1)
@@ -152,13 +162,13 @@ def lagrangian_reduction(
         chosen = order[:p]
         lb = float(lam.sum() + rho[chosen].sum())
         value = float(np.min(c[:, chosen], axis=1).sum())
-        if value < ub - tol:
-            ub, best_sites = value, sorted(chosen.tolist())
+        if value < ub - tol:  # a better solution: polish it by interchange
+            best_sites, ub = interchange(c, np.ones(m), sorted(chosen.tolist()), value)
         if lb > best_lb + tol:
             best_lb, stall = lb, 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= 30:
                 theta, stall = theta / 2, 0
         # reduction tests (valid for any λ)
         rp, rp1 = rho[order[p - 1]], rho[order[p]]

@@ -330,7 +330,7 @@ def _median_exact(
     with np.errstate(invalid="ignore"):
         c = w[:, None] * u
     _, _, closed, fixed = _search.lagrangian_reduction(
-        c, p, heuristic, enough=_largest_enumerable(max(1, p - 1), m)
+        c, p, heuristic, enough=_largest_enumerable(p, m)
     )
     forced = np.flatnonzero(fixed)
     rest = np.flatnonzero(~closed & ~fixed)
@@ -484,7 +484,8 @@ def mclp(
         "n_candidates": pb.cm.shape[1],
         "n_demand_aggregated": len(u),
     }
-    if _search.enumeration_size(len(pb.free), p, len(u)) <= _search.ENUMERATION_BUDGET:
+    size = _search.enumeration_size(len(pb.free), p, len(u))
+    if size <= min(_search.ENUMERATION_BUDGET, _search.COVERAGE_ENUMERATION_BUDGET):
         # minimise the uncovered weight: time 1 = not covered, 0 = covered
         chosen, _ = _search.enumerate_best(u.astype(float), p, _search.median_score(wu))
         method = "enumeration"
