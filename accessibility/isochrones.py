@@ -25,6 +25,8 @@ from .snapping import DEFAULT_SNAP, SnapOptions, edge_geometries, point_coordina
 from .snapping import warn_far as _warn_far
 from .travel_times import nearest_node_times, node_times
 
+#: Segments per quarter circle of the buffers (GEOS default 8; 4 is ample at map scale).
+QUAD_SEGS = 4
 #: Default buffer around reached roads (metres): the off-network allowance, about 4 min
 #: at the off-road speed of 15 km/h used for snapping (see accessibility.snapping).
 BUFFER_M = 300.0
@@ -92,11 +94,17 @@ def _bands(
     for m in sorted(minutes):
         budget = float(m) * 60.0
         lines = reached_parts(net, times_s, budget, direction=direction, geoms=geoms)
-        nodes = shapely.multipoints(xy[times_s <= budget + 1e-9])
-        parts = [shapely.multilinestrings(lines)] if len(lines) else []
-        if not shapely.is_empty(nodes):
-            parts.append(nodes)
-        geom = shapely.buffer(shapely.union_all(parts), buffer_m) if parts else None
+        reached = xy[times_s <= budget + 1e-9]
+        # Buffer each piece on its own, then union: GEOS buffers one huge multi-line
+        # much more slowly (tens of seconds on a valley network) than many small ones.
+        # A two-way road is reached in both directions: its two equal pieces count once.
+        pieces = np.asarray(lines, dtype=object)
+        if len(pieces):
+            pieces = pieces[np.unique(shapely.normalize(pieces).astype(str), return_index=True)[1]]
+        blobs = [shapely.buffer(pieces, buffer_m, quad_segs=QUAD_SEGS)] if len(pieces) else []
+        if len(reached):
+            blobs.append(shapely.buffer(shapely.points(reached), buffer_m, quad_segs=QUAD_SEGS))
+        geom = shapely.union_all(np.concatenate(blobs)) if blobs else None
         if geom is not None and previous is not None:
             geom = shapely.union(geom, previous)
         previous = geom if geom is not None else previous
