@@ -22,7 +22,13 @@ from ._errors import DataError
 from .communes import POLYGON_VINTAGE, POPULATION_VINTAGE, build_communes, read_polygons
 from .config import Paths, default_paths
 from .exports import atomic_write
-from .population import CENSUS_VINTAGE, FILOSOFI_VINTAGE, census_cells, filosofi_cells
+from .population import (
+    CENSUS_VINTAGE,
+    FILOSOFI_VINTAGE,
+    GRID_VINTAGE_FR,
+    census_cells,
+    filosofi_cells,
+)
 from .sources import fetch
 from .territory import Territory, load_territory, resolve_communes
 
@@ -102,6 +108,7 @@ def prepare_layers(
         "population_vintage": POPULATION_VINTAGE,
         "grid": grid,
         "grid_vintage": grid_vintage,
+        "grid_vintage_fr": GRID_VINTAGE_FR[grid],
         "grid_population": grid_total,
         "commune_population": commune_total,
         "grid_vs_communes": grid_total / commune_total if commune_total else float("nan"),

@@ -40,6 +40,11 @@ GRID_CRS = "EPSG:3035"
 TILE_CELLS = 256
 CENSUS_VINTAGE = "Eurostat Census 2021, 1 km grid"
 FILOSOFI_VINTAGE = "INSEE Filosofi 2021, 200 m grid (scaled to commune populations)"
+#: The same, for the steering committee's outputs (French).
+GRID_VINTAGE_FR = {
+    "census1km": "Eurostat, recensement 2021, carreaux de 1 km",
+    "filosofi200m": "INSEE Filosofi 2021, carreaux de 200 m (recalés sur la population communale)",
+}
 FILOSOFI_ORIGIN = (3_200_000.0, 2_000_000.0)
 
 CELL_COLUMNS = [C.CELL_ID, C.COMMUNE_CODE, C.POP_TOTAL, C.POP_UNDER15, C.POP_15_64, C.POP_65PLUS]

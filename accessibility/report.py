@@ -576,7 +576,9 @@ def build_report(
     sources = study_sources(study, catalogue)
     network_vintage = _vintage_of(sources, "Réseau routier")
     network_name = str(terr.sources.get("network", {}).get("reader", "réseau"))
-    grid_vintage = str(layers.meta.get("grid_vintage", "population carroyée"))
+    grid_vintage = str(
+        layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
+    )
     poly_vintage = _vintage_of(sources, "Contours des communes")
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "

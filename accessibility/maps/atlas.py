@@ -234,7 +234,8 @@ def attribution_fr(study: Any, categories: Sequence[str] | None = None) -> str:
     meta = study.layers.meta
     parts = [
         "INSEE / Eurostat recensement 2021 (carroyage 1 km)"
-        if meta.get("grid") == "census1km" else str(meta.get("grid_vintage", "population")),
+        if meta.get("grid") == "census1km"
+        else str(meta.get("grid_vintage_fr", meta.get("grid_vintage", "population"))),
         "IGN Admin Express 2018, COG 2026 (communes)",
     ]
     svc = study.layers.services
