@@ -350,5 +350,9 @@ def _print_run_summary(study: object, diag: object) -> None:
         )
 
 
+from .cli_planning import register  # noqa: E402
+
+register(main)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
