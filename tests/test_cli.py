@@ -86,3 +86,73 @@ def test_unknown_category_lists_the_known_ones(paths):
     result = CliRunner().invoke(main, ["-q", "times", "--category", "spa"])
     assert result.exit_code == 2
     assert "france_services" in result.output
+
+
+@pytest.mark.integration
+@real_data_warnings
+def test_site_project_and_tour_commands(paths, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(
+        main,
+        [
+            "-q",
+            "site",
+            "--category",
+            "france_services",
+            "--new",
+            "1",
+            "--model",
+            "mclp",
+            "--threshold",
+            "20",
+            "--out",
+            str(tmp_path / "sc"),
+            "--no-map",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "habitants" in r.output  # the French summary line
+    assert any((tmp_path / "sc").iterdir())
+    r = runner.invoke(
+        main,
+        [
+            "-q",
+            "project",
+            "--category",
+            "childcare",
+            "--at",
+            "Valloire",
+            "--out",
+            str(tmp_path / "pj"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    sheets = list((tmp_path / "pj").glob("*.md"))
+    assert sheets and "Valloire" in sheets[0].read_text()
+    out = tmp_path / "tour.csv"
+    r = runner.invoke(
+        main,
+        [
+            "-q",
+            "tour",
+            "--depot",
+            "Saint-Jean-de-Maurienne",
+            "--days",
+            "1",
+            "--day-hours",
+            "7",
+            "--stop-minutes",
+            "120",
+            "--time-limit",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    schedule = pd.read_csv(out)
+    stops = schedule[schedule["depart"].notna()]
+    # a 7-hour day with 2-hour stops holds at most 3 stops (3 x 120 = 360 <= 420 min)
+    assert 1 <= len(stops) <= 3
+    # the day fits: all driving (return included) plus the stops, within 420 minutes
+    assert schedule["drive_min"].sum() + 120 * len(stops) <= 420 + 1e-6
