@@ -10,19 +10,12 @@ from pathlib import Path
 import click
 
 from . import columns as C
+from ._cli_options import territory_option
 from ._errors import AccessibilityError
 from .config import default_paths
-from .territory import DEFAULT_TERRITORY
 
 log = logging.getLogger("accessibility")
 
-territory_option = click.option(
-    "--territory",
-    "-t",
-    default=DEFAULT_TERRITORY,
-    show_default=True,
-    help="A shipped territory (maurienne, savoie, corse) or the path of a territory TOML file.",
-)
 
 
 class _Group(click.Group):

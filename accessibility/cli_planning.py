@@ -7,17 +7,7 @@ from pathlib import Path
 import click
 
 from . import columns as C
-from .territory import DEFAULT_TERRITORY
-
-# Same option as accessibility.cli.territory_option, copied: importing it from .cli would
-# make a cycle once cli.py registers these commands at its end.
-territory_option = click.option(
-    "--territory",
-    "-t",
-    default=DEFAULT_TERRITORY,
-    show_default=True,
-    help="A shipped territory (maurienne, savoie, corse) or the path of a territory TOML file.",
-)
+from ._cli_options import territory_option
 
 
 def _category(category: str) -> str:

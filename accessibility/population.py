@@ -97,6 +97,13 @@ def _tiles_for(spec: GridSpec, area: gpd.GeoSeries, paths: Paths, *, what: str) 
     return present
 
 
+def _cell_ids(ll_x: np.ndarray, ll_y: np.ndarray, resolution_m: int) -> list[str]:
+    """Eurostat grid ids (``CRS3035RES1000mN<y>E<x>``, lower-left corner) of cells."""
+    return [
+        f"CRS3035RES{resolution_m}mN{int(y)}E{int(x)}" for x, y in zip(ll_x, ll_y, strict=True)
+    ]
+
+
 def _cell_polygons(ll_x: np.ndarray, ll_y: np.ndarray, size: float) -> np.ndarray:
     return shapely.box(ll_x, ll_y, ll_x + size, ll_y + size)
 
@@ -190,9 +197,7 @@ def census_cells(
     ]
     cells = gpd.GeoDataFrame(
         {
-            C.CELL_ID: [
-                f"CRS3035RES1000mN{int(y)}E{int(x)}" for x, y in zip(df.ll_x, df.ll_y, strict=True)
-            ],
+            C.CELL_ID: _cell_ids(df.ll_x, df.ll_y, 1000),
             C.POP_TOTAL: df["T"].to_numpy(float),
             C.POP_UNDER15: df["Y_LT15"].to_numpy(float),
             C.POP_15_64: df["Y_1564"].to_numpy(float),
@@ -230,14 +235,9 @@ def filosofi_cells(
     ]
     cells = gpd.GeoDataFrame(
         {
-            C.CELL_ID: [
-                f"CRS3035RES200mN{int(y)}E{int(x)}" for x, y in zip(df.ll_x, df.ll_y, strict=True)
-            ],
+            C.CELL_ID: _cell_ids(df.ll_x, df.ll_y, 200),
             "ind_filosofi": df["ind"].to_numpy(float),
-            "_c1km": [
-                f"CRS3035RES1000mN{int(y // 1000 * 1000)}E{int(x // 1000 * 1000)}"
-                for x, y in zip(df.ll_x, df.ll_y, strict=True)
-            ],
+            "_c1km": _cell_ids(df.ll_x // 1000 * 1000, df.ll_y // 1000 * 1000, 1000),
         },
         geometry=_cell_polygons(df.ll_x.to_numpy(), df.ll_y.to_numpy(), 200.0),
         crs=GRID_CRS,
@@ -309,9 +309,7 @@ def census_points_in_area(
     df = df[inside]
     return gpd.GeoDataFrame(
         {
-            C.CELL_ID: [
-                f"CRS3035RES1000mN{int(y)}E{int(x)}" for x, y in zip(df.ll_x, df.ll_y, strict=True)
-            ],
+            C.CELL_ID: _cell_ids(df.ll_x, df.ll_y, 1000),
             C.POP_TOTAL: df["T"].to_numpy(float),
             C.POP_UNDER15: df["Y_LT15"].to_numpy(float),
             C.POP_15_64: df["Y_1564"].to_numpy(float),
