@@ -11,7 +11,7 @@ import pytest
 
 from accessibility import columns as col
 from accessibility._errors import DataError, DataWarning
-from accessibility.siting import CostMatrix, _search, lscp, mclp, p_center, p_median
+from accessibility.siting import CostMatrix, _search, lscp, mclp, models, p_center, p_median
 
 # 3 demand points (a, b, c) × 2 candidates (X, Y), minutes:
 #        X   Y
@@ -179,6 +179,65 @@ def test_brute_force(seed, force_mip, monkeypatch):
         assert mclp(times, w, p, 20.0).objective == pytest.approx(cov, rel=1e-9)
         assert p_center(times, w, p).objective == pytest.approx(cen, rel=1e-9)
     assert lscp(times, 30.0).objective == brute_lscp(times, 30.0)
+
+
+def test_dominated_columns_hand_worked():
+    # rows covered by each column: A {0, 1}, B {0}, C {0, 1} (same as A), D {2}, E {}
+    # B is inside A; C equals A and comes later; E is empty -> B, C, E dominated
+    cover = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 0, 0, 1, 0]], dtype=bool)
+    assert _search.dominated_columns(cover).tolist() == [False, True, True, False, True]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_coverage_reduction_is_sound(seed):
+    # for any multipliers the bound is >= the optimum; a closed candidate is in no
+    # optimal set and a fixed one in all of them (checked over all p-subsets)
+    rng = np.random.default_rng(seed)
+    cover = rng.random((12, 7)) < 0.35
+    w = rng.integers(1, 20, 12).astype(float)
+    p = int(rng.integers(1, 4))
+    values = {
+        s: float(w @ cover[:, list(s)].any(axis=1)) for s in itertools.combinations(range(7), p)
+    }
+    opt = max(values.values())
+    optimal = [set(s) for s, v in values.items() if v == opt]
+    for pi in (rng.uniform(0, 1, 12) * w, np.zeros(12), w.copy()):
+        ub, closed, fixed = _search.coverage_reduction(cover, w, p, pi, opt)
+        assert ub >= opt - 1e-9
+        for j in np.flatnonzero(closed):
+            assert all(j not in s for s in optimal)
+        for j in np.flatnonzero(fixed):
+            assert all(j in s for s in optimal)
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("no_enumeration", [False, True])
+def test_mclp_reductions_against_brute_force(seed, no_enumeration, monkeypatch):
+    # integer minutes: many ties, identical and nested coverage sets (dominance)
+    monkeypatch.setattr(_search, "COVERAGE_ENUMERATION_BUDGET", 0)
+    if no_enumeration:  # what the bound leaves goes to the HiGHS MIP
+        monkeypatch.setattr(_search, "ENUMERATION_BUDGET", 0)
+    rng = np.random.default_rng(100 + seed)
+    times = rng.integers(1, 40, (40, 9)).astype(float)
+    times[:, 8] = times[:, 7] + 1  # column 8 covers a subset of column 7's points
+    w = rng.integers(0, 50, 40).astype(float)
+    for p in (1, 2, 3, 4):
+        for threshold in (8.0, 15.0):
+            cov = brute(times, w, p, threshold)[1]
+            res = mclp(times, w, p, threshold)
+            assert res.objective == pytest.approx(cov, rel=1e-12), res.method
+            assert len(res.sites) == p
+
+
+def test_mclp_dominance_leaves_fewer_than_p():
+    # threshold 10: columns 0 and 1 cover {a, b}, column 2 covers {a}: after dominance
+    # only column 0 is left, p = 2 -> column 0 plus one more, all 3 + 4 = 7 covered
+    times = np.array([[5.0, 5.0, 5.0], [5.0, 5.0, 50.0], [50.0, 50.0, 50.0]])
+    w = np.array([3.0, 4.0, 1.0])
+    chosen, method = models._mclp_exact(times[:2] <= 10, w[:2], 2, None)
+    assert 0 in chosen and len(chosen) == 2
+    assert "dominance" in method
+    assert mclp(times, w, 2, 10.0).objective == 7.0
 
 
 def test_mip_fallback_of_p_median(monkeypatch):

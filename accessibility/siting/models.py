@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from .. import columns as col
 from .._errors import DataError
 from . import _search
-from ._highs import SolverError, solve_mip
+from ._highs import SolverError, solve_lp, solve_mip
 from ._inputs import (
     CostMatrix,
     as_cost_matrix,
@@ -118,6 +118,16 @@ def _aggregate(rows: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     unique, inverse = np.unique(rows, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     return unique, np.bincount(inverse, weights=w, minlength=len(unique)), inverse
+
+
+def _aggregate_bool(rows: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge identical boolean rows (compared as packed bytes: fast), summing weights."""
+    if len(rows) == 0:
+        return rows, w
+    packed = np.ascontiguousarray(np.packbits(rows, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return rows[first], np.bincount(inverse.ravel(), weights=w, minlength=len(first))
 
 
 def _nearest_assignment(
@@ -476,7 +486,7 @@ def mclp(
         raise _no_site_within(model, pb, threshold)
     by_existing = cover[:, pb.existing].any(axis=1)
     rest = ~by_existing & (pb.w > 0) & cover[:, pb.free].any(axis=1)
-    u, wu, _ = _aggregate(~cover[rest][:, pb.free], pb.w[rest])
+    u, wu = _aggregate_bool(~cover[rest][:, pb.free], pb.w[rest])
     params: dict[str, Any] = {
         "p": int(p),
         "threshold_min": threshold,
@@ -490,16 +500,72 @@ def mclp(
         chosen, _ = _search.enumerate_best(u.astype(float), p, _search.median_score(wu))
         method = "enumeration"
     else:
-        chosen = _mclp_mip(~u, wu, p, time_limit_s)
-        method = "HiGHS MIP"
+        chosen, method = _mclp_exact(~u, wu, p, time_limit_s)
     new_cols = pb.free[list(chosen)]
     assignment = _nearest_assignment(pb, np.concatenate([pb.existing, new_cols]), threshold)
     objective = float(pb.w @ assignment[col.COVERED].to_numpy())
     return _result(model, pb, new_cols, objective, assignment, method, started, params)
 
 
-def _mclp_mip(cover: np.ndarray, w: np.ndarray, p: int, time_limit_s: float | None) -> list[int]:
-    """max sum w_i v_i s.t. v_i <= sum_{j covers i} y_j, sum y = p; y binary, v in [0, 1]."""
+def _mclp_exact(
+    cover: np.ndarray, w: np.ndarray, p: int, time_limit_s: float | None
+) -> tuple[list[int], str]:
+    """Exact MCLP on aggregated coverage rows (positive weights), with exact reductions.
+
+    1. Dominated candidates (coverage set inside another's) leave: swapping one for its
+       dominator never loses coverage. With at most ``p`` left, they cover all there is.
+    2. Greedy + interchange gives a solution (value ``best``); the LP duals give the
+       Lagrangian bound of :func:`_search.coverage_reduction`, which proves ``best``
+       optimal when it meets it, else closes and fixes candidates.
+    3. The sets of the undecided candidates are enumerated if few, else HiGHS solves
+       the MIP on them.
+    """
+    n = cover.shape[1]
+    keep = np.flatnonzero(~_search.dominated_columns(cover))
+    if len(keep) <= p:
+        pad = [j for j in range(n) if j not in set(keep.tolist())][: p - len(keep)]
+        return sorted(keep.tolist() + pad), "dominance (every coverable point covered)"
+    sub, ws = _aggregate_bool(cover[:, keep], w)
+    detail = f"{n - len(keep)} dominated candidate(s) dropped"
+    uncovered = (~sub).astype(float)
+    ms, ns = sub.shape
+    a, lower, upper = _mclp_rows(sub, p)
+    x, duals = solve_lp(
+        np.concatenate([np.zeros(ns), ws]), a, lower, upper, np.zeros(ns + ms),
+        np.ones(ns + ms), maximize=True, what="mclp",
+    )  # fmt: skip
+    # two solutions: greedy + interchange, and the LP's p largest y, interchanged
+    heuristic, missed = _search.greedy_interchange(uncovered, ws, p)
+    rounded = np.argsort(-x[:ns], kind="stable")[:p].tolist()
+    rounded, missed_lp = _search.interchange(
+        uncovered, ws, rounded, float(ws @ uncovered[:, rounded].min(axis=1))
+    )
+    if missed_lp < missed:
+        heuristic, missed = rounded, missed_lp
+    best = float(ws.sum() - missed)
+    ub, closed, fixed = _search.coverage_reduction(sub, ws, p, np.abs(duals[1:]), best)
+    if ub <= best + 1e-9 * max(1.0, abs(best)):
+        return sorted(keep[heuristic].tolist()), f"{detail}; LP bound proves a heuristic optimal"
+    forced = np.flatnonzero(fixed)
+    rest = np.flatnonzero(~closed & ~fixed)
+    q = p - len(forced)
+    detail += f"; LP bound fixes {len(forced)}, leaves {len(rest)} open"
+    picked: list[int] = []
+    if q > 0:
+        left = ~sub[:, forced].any(axis=1)
+        rows, wr = _aggregate_bool(sub[left][:, rest], ws[left])
+        if _search.enumeration_size(len(rest), q, len(rows)) <= _search.ENUMERATION_BUDGET:
+            idx, _ = _search.enumerate_best((~rows).astype(float), q, _search.median_score(wr))
+            detail += ", then enumeration"
+        else:
+            idx = _mclp_mip(rows, wr, q, time_limit_s)
+            detail += ", then HiGHS MIP"
+        picked = rest[list(idx)].tolist()
+    return sorted(keep[forced.tolist() + picked].tolist()), detail
+
+
+def _mclp_rows(cover: np.ndarray, p: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Rows of the MCLP model: ``Σ y = p`` then ``v_i - Σ_{j covers i} y_j <= 0``."""
     m, n = cover.shape
     ii, jj = np.nonzero(cover)
     rows = np.concatenate([np.zeros(n, int), 1 + np.arange(m), 1 + ii])
@@ -508,6 +574,13 @@ def _mclp_mip(cover: np.ndarray, w: np.ndarray, p: int, time_limit_s: float | No
     a = sp.csr_array((vals, (rows, cols)), shape=(1 + m, n + m))
     lower = np.concatenate([[p], np.full(m, -np.inf)])
     upper = np.concatenate([[p], np.zeros(m)])
+    return a, lower, upper
+
+
+def _mclp_mip(cover: np.ndarray, w: np.ndarray, p: int, time_limit_s: float | None) -> list[int]:
+    """max sum w_i v_i s.t. v_i <= sum_{j covers i} y_j, sum y = p; y binary, v in [0, 1]."""
+    m, n = cover.shape
+    a, lower, upper = _mclp_rows(cover, p)
     integer = np.concatenate([np.ones(n, np.int32), np.zeros(m, np.int32)])
     cost = np.concatenate([np.zeros(n), w])
     sol = solve_mip(
