@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import columns as C
 from ._errors import DataError, DuplicateIdError
-from ._validate import require_columns, warn
+from ._validate import read_toml, require_columns, warn
 from .config import project_data_dir
 
 CATCHMENT_FILE = Path("indicators") / "catchment.toml"
@@ -229,13 +228,7 @@ def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParame
         On a missing or malformed file, naming the file and the field.
     """
     file = Path(path) if path is not None else project_data_dir() / CATCHMENT_FILE
-    try:
-        with file.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise DataError(f"{file}: catchment parameter file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{file}: not valid TOML: {exc}") from exc
+    raw = read_toml(file, what="catchment parameter file")
 
     def table(name: str) -> Mapping[str, Any]:
         t = raw.get(name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._errors import NetworkError
+from .._validate import read_toml
 from ..config import project_data_dir
 
 SPEEDS_FILE = Path("network") / "speeds.toml"
@@ -147,13 +147,7 @@ def load_speed_table(path: str | Path | None = None) -> SpeedTable:
         the class and the file), or a class map that points at an unknown class.
     """
     file = Path(path) if path is not None else project_data_dir() / SPEEDS_FILE
-    try:
-        with file.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise NetworkError(f"{file}: speed table not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise NetworkError(f"{file}: not valid TOML: {exc}") from exc
+    raw = read_toml(file, what="speed table", error=NetworkError)
 
     classes = raw.get("classes")
     if not isinstance(classes, Mapping) or not classes:

@@ -24,7 +24,6 @@ import io
 import logging
 import re
 import tarfile
-import tomllib
 import warnings
 import zlib
 from collections.abc import Iterable, Mapping
@@ -40,6 +39,7 @@ from pyproj import Geod, Transformer
 
 from .. import columns as C
 from .._errors import CorruptFileError, NetworkError, NetworkWarning
+from .._validate import read_toml
 from ..config import project_data_dir
 from .graph import RoadNetwork
 
@@ -156,13 +156,7 @@ def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") ->
         Missing or malformed file, or a factor that is not a number in [1, 3).
     """
     file = Path(path) if path is not None else project_data_dir() / SINUOSITY_FILE
-    try:
-        with file.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise NetworkError(f"{file}: sinuosity file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise NetworkError(f"{file}: not valid TOML: {exc}") from exc
+    raw = read_toml(file, what="sinuosity file", error=NetworkError)
     factors = raw.get(table)
     if not isinstance(factors, Mapping) or not factors:
         raise NetworkError(f"{file}: missing or empty [{table}] table")
