@@ -1,4 +1,9 @@
-"""A study: a territory's prepared layers with its road network, ready for analyses."""
+"""Pipeline: a study (a territory's layers and road network) and the main job.
+
+Owns: :class:`Study`, :func:`open_study` and :func:`run_job` (diagnostic, scenarios,
+exports, atlas and report in one call). Orchestrates every layer below it; only the
+command line sits above.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Paths, default_paths
-from .layers import Layers, prepare_layers
-from .network.graph import RoadNetwork
-from .network.load import territory_network
+from accessibility.core.paths import Paths, default_paths
+from accessibility.inputs.layers import Layers, prepare_layers
+from accessibility.network.graph import RoadNetwork
+from accessibility.network.load import territory_network
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ def _seasonal(study: Study, scenario: Any) -> tuple[Study, Any]:
     """Replace the cells' population by the scenario's peak (residents + visitors)."""
     from dataclasses import replace
 
-    from .seasonal import seasonal_population
+    from accessibility.inputs.seasonal import seasonal_population
 
     if not scenario.population:
         return study, None
@@ -71,7 +76,7 @@ def scenario_of(study: Study, name: str) -> tuple[Study, Any]:
     """The study under scenario ``name`` (network, services and peak population edits)."""
     from dataclasses import replace
 
-    from .scenarios import load_scenario, scenario_study
+    from accessibility.planning.scenarios import load_scenario, scenario_study
 
     scenario = load_scenario(name)
     edited = scenario_study(study, scenario)
@@ -112,8 +117,9 @@ def run_job(
     progress
         A callable ``progress(message)`` told about each long step.
     """
-    from .diagnostic import run_diagnostic
-    from .exports import export_diagnostic, write_table
+    from accessibility.core.files import write_table
+    from accessibility.indicators.diagnostic import run_diagnostic
+    from accessibility.outputs.exports import export_diagnostic
 
     say = progress or (lambda message: log.info("%s", message))
     say("layers and road network")
@@ -129,7 +135,7 @@ def run_job(
     scenario_results: list[Any] = []
     cells_compare = None
     if compare:
-        from .scenarios import compare as compare_diagnostics
+        from accessibility.planning.scenarios import compare as compare_diagnostics
 
         say(f"indicators of the comparison scenario {compare}")
         other, _ = scenario_of(base, compare)
@@ -152,13 +158,13 @@ def run_job(
     maps: dict[str, Path] = {}
     maps_dir = maps_dir or Path("maps") / slug
     if atlas:
-        from .maps import build_atlas
+        from accessibility.outputs.maps import build_atlas
 
         say("atlas (interactive maps)")
         maps = build_atlas(study, diag, maps_dir, comparison_cells=cells_compare)
     rapport = None
     if report:
-        from .report import build_report
+        from accessibility.outputs.report import build_report
 
         say("report")
         rapport = build_report(study, diag, maps_dir, scenarios=scenario_results)
@@ -186,8 +192,8 @@ def _cells_before_after(before: Any, after: Any) -> Any:
 
 def _comparison_result(comparison: Any, a: str, b: str) -> Any:
     """The report's section for a scenario comparison (EPCI rows, main categories)."""
-    from . import _fr
-    from .report import ScenarioResult
+    from accessibility.core import fr as _fr
+    from accessibility.planning.results import ScenarioResult
 
     epci = comparison[comparison["level"] == "epci"]
     main = ["time_france_services_min", "time_emergency_min", "time_general_practitioner_min"]

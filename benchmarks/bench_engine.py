@@ -9,7 +9,7 @@ For each real network (largest strongly connected component):
 * nearest service for every node, 5 categories of 100 random service nodes (seed 0);
 * a 2,000-origin × 200-site matrix (random nodes), without and with a 120-minute limit.
 
-Compared: ours (:mod:`accessibility.travel_times`: ``nearest_node_times`` for the
+Compared: ours (:mod:`accessibility.engine.travel_times`: ``nearest_node_times`` for the
 engine core, ``nearest``/``od_matrix`` for the public calls with snapping and the long
 table), scipy csgraph called directly, the networkx idiom (one
 ``single_source_dijkstra`` per origin: a sample is timed and extrapolated) and pandana
@@ -32,11 +32,11 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from accessibility import columns as C
+from accessibility.core import columns as C
+from accessibility.engine.travel_times import graph_matrix, nearest, nearest_node_times, od_matrix
+from accessibility.inputs.sources import fetch
 from accessibility.network.build import largest_component
 from accessibility.network.graph import RoadNetwork
-from accessibility.sources import fetch
-from accessibility.travel_times import graph_matrix, nearest, nearest_node_times, od_matrix
 
 N_CATEGORIES, N_SERVICES = 5, 100
 N_ORIGINS, N_SITES = 2000, 200

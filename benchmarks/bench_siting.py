@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from accessibility.siting import CostMatrix, mclp, p_median
+from accessibility.planning.siting import CostMatrix, mclp, p_median
 
 
 def synthetic(n_demand: int, n_candidates: int, seed: int) -> tuple[CostMatrix, np.ndarray]:
@@ -62,12 +62,12 @@ def territory_matrix(territory: str) -> tuple[CostMatrix, np.ndarray]:
     town hall) and cached as ``.cache/siting/<territory>-cells-townhalls.npz`` (derived
     from the data mirror: git-ignored, never committed).
     """
-    from accessibility import columns as col
-    from accessibility.communes import town_hall_points
-    from accessibility.config import default_paths
+    from accessibility.core import columns as col
+    from accessibility.core.paths import default_paths
+    from accessibility.engine.travel_times import od_matrix
+    from accessibility.inputs.communes import town_hall_points
+    from accessibility.inputs.population import demand_points
     from accessibility.pipeline import open_study
-    from accessibility.population import demand_points
-    from accessibility.travel_times import od_matrix
 
     paths = default_paths()
     cache = Path(paths.cache) / "siting" / f"{territory}-cells-townhalls.npz"

@@ -51,12 +51,12 @@ from scipy.ndimage import map_coordinates
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from accessibility import columns as C
-from accessibility._errors import NetworkWarning
-from accessibility.config import project_data_dir
+from accessibility.core import columns as C
+from accessibility.core.errors import NetworkWarning
+from accessibility.core.paths import project_data_dir
+from accessibility.inputs.sources import fetch
 from accessibility.network.osm import read_osm
 from accessibility.network.speeds import load_speed_table
-from accessibility.sources import fetch
 
 TM_ARCHIVE = "roads/travelmapping/HighwayData-3d7993c9-FRA.tar.gz"
 EXTRACTS = {

@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from accessibility.config import Paths, default_paths
+from accessibility.core.paths import Paths, default_paths
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,7 @@ def paths() -> Paths:
 @pytest.fixture(scope="session")
 def maurienne(paths):
     """The prepared Maurienne layers (communes, census cells, services)."""
-    from accessibility.layers import prepare_layers
+    from accessibility.inputs.layers import prepare_layers
 
     with warnings.catch_warnings():
         # known, reported data warnings (town halls outside simplified polygons...)
@@ -50,7 +50,7 @@ def maurienne_study(paths):
 @pytest.fixture(scope="session")
 def maurienne_diagnostic(maurienne_study):
     """Every indicator of the Maurienne (run_diagnostic on the study)."""
-    from accessibility.diagnostic import run_diagnostic
+    from accessibility.indicators.diagnostic import run_diagnostic
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,4 @@
-"""Tests of accessibility.catchment: decays, 2SFCA, E2SFCA, APL and aggregation."""
+"""Tests of accessibility.indicators.catchment: decays, 2SFCA, E2SFCA, APL and aggregation."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from access import Access
 from access import weights as access_weights
 
-from accessibility import catchment as K
-from accessibility import columns as C
-from accessibility._errors import DataError, DataWarning, DuplicateIdError, MissingColumnError
+from accessibility.core import columns as C
+from accessibility.core.errors import DataError, DataWarning, DuplicateIdError, MissingColumnError
+from accessibility.indicators import catchment as K
 
 NAN = float("nan")
 

@@ -35,7 +35,7 @@ def test_unknown_territory_is_a_one_line_error():
 # the real data carry known, reported warnings (town halls just outside their simplified
 # polygon, cells far from the numbered roads): expected here
 real_data_warnings = pytest.mark.filterwarnings(
-    "ignore::accessibility._errors.AccessibilityWarning"
+    "ignore::accessibility.core.errors.AccessibilityWarning"
 )
 
 

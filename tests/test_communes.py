@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from accessibility import columns as C
-from accessibility._errors import CRSError, DataError, MissingColumnError
-from accessibility.communes import build_communes, current_code_map, read_polygons
-from accessibility.sources import fetch
+from accessibility.core import columns as C
+from accessibility.core.errors import CRSError, DataError, MissingColumnError
+from accessibility.inputs.communes import build_communes, current_code_map, read_polygons
+from accessibility.inputs.sources import fetch
 
 pytestmark = pytest.mark.integration
 

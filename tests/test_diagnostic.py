@@ -11,10 +11,10 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from accessibility import columns as C
-from accessibility.dictionary import data_dictionary
-from accessibility.exports import export_diagnostic
-from accessibility.services import load_categories
+from accessibility.core import columns as C
+from accessibility.inputs.services import load_categories
+from accessibility.outputs.dictionary import data_dictionary
+from accessibility.outputs.exports import export_diagnostic
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from accessibility.exports import atomic_write, write_table
+from accessibility.core.files import atomic_write, write_table
 
 
 def test_failed_write_keeps_previous_version(tmp_path):

@@ -1,6 +1,6 @@
 """French number formatting, checked character by character."""
 
-from accessibility import _fr
+from accessibility.core import fr as _fr
 
 
 def test_numbers():

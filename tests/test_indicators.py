@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accessibility._errors import DataError
-from accessibility.indicators import weighted_summary
+from accessibility.core.errors import DataError
+from accessibility.indicators.nearest import weighted_summary
 
 
 def test_weighted_summary_by_hand():

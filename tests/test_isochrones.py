@@ -1,4 +1,4 @@
-"""Tests of accessibility.isochrones on the 1-minute-edge grid (tests/tt_grid.py)."""
+"""Tests of accessibility.engine.isochrones on the 1-minute-edge grid (tests/tt_grid.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import shapely
 from shapely.geometry import Point
 from tt_grid import X0, Y0, grid_network, manhattan_min, node_points, node_xy, points
 
-from accessibility import columns as C
-from accessibility.isochrones import isochrones
+from accessibility.core import columns as C
+from accessibility.engine.isochrones import isochrones
 
 N = 7  # Manhattan distances from a corner go up to 12
 

@@ -1,4 +1,4 @@
-"""Tests of accessibility.itinerary: tours of an itinerant service on hand-made matrices.
+"""Tests of accessibility.planning.tours: tours of an itinerant service on hand-made matrices.
 
 The "line" instance: a depot D and three stops on one road, A, B and C at 10, 20 and 30
 minutes from D (so A-B = B-C = 10 min, A-C = 20 min), 60 minutes at each stop,
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accessibility import columns as C
-from accessibility._errors import DataError, DataWarning
-from accessibility.itinerary import TourPlan, Visit, compare_with_fixed_site, plan_tour
+from accessibility.core import columns as C
+from accessibility.core.errors import DataError, DataWarning
+from accessibility.planning.tours import TourPlan, Visit, compare_with_fixed_site, plan_tour
 
 LIMIT_S = 1.0  # solver time limit in the tests: the instances are tiny
 

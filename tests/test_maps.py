@@ -1,4 +1,4 @@
-"""Unit tests of accessibility.maps on tiny hand-made layers (rendered HTML, no browser)."""
+"""Unit tests of accessibility.outputs.maps on tiny hand-made layers (rendered HTML, no browser)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from accessibility._errors import MissingColumnError
-from accessibility.maps import (
+from accessibility.core.errors import MissingColumnError
+from accessibility.outputs.maps import (
     access_map,
     priority_map,
     render_offline,
@@ -22,8 +22,8 @@ from accessibility.maps import (
     services_map,
     write_index,
 )
-from accessibility.maps._assets import asset_text, inline_assets
-from accessibility.maps.atlas import TIME_COLORS, time_color
+from accessibility.outputs.maps._assets import asset_text, inline_assets
+from accessibility.outputs.maps.atlas import TIME_COLORS, time_color
 
 # Two 1 km communes side by side near Saint-Jean-de-Maurienne (Lambert-93), one cell each.
 X0, Y0 = 965_000.0, 6_470_000.0

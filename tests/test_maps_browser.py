@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accessibility._errors import SnapWarning
-from accessibility.maps import build_atlas
-from accessibility.maps.atlas import DEFAULT_SERVICE_LAYERS, N_TOWN_LABELS
+from accessibility.core.errors import SnapWarning
+from accessibility.outputs.maps import build_atlas
+from accessibility.outputs.maps.atlas import DEFAULT_SERVICE_LAYERS, N_TOWN_LABELS
 
 pytestmark = pytest.mark.integration
 

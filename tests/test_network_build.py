@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accessibility._errors import NetworkWarning
+from accessibility.core.errors import NetworkWarning
 from accessibility.network.build import cache_key, cached_network, largest_component
 from accessibility.network.osm import read_osm
 

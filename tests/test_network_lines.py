@@ -9,9 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from accessibility._errors import CRSError, MissingColumnError, NetworkWarning
+from accessibility.core.errors import CRSError, MissingColumnError, NetworkWarning
+from accessibility.inputs.sources import fetch
 from accessibility.network.lines import read_road_lines
-from accessibility.sources import fetch
 
 CROSS = Path(__file__).parent / "fixtures" / "net_cross.geojson"
 

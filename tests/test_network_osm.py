@@ -11,10 +11,10 @@ import osmium
 import pytest
 from pyproj import Geod
 
-from accessibility._errors import CorruptFileError, NetworkError
+from accessibility.core.errors import CorruptFileError, NetworkError
+from accessibility.inputs.sources import fetch
 from accessibility.network.osm import DRIVABLE_HIGHWAYS, read_osm
 from accessibility.network.speeds import load_speed_table
-from accessibility.sources import fetch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "net_tiny.osm"

@@ -13,7 +13,7 @@ import pytest
 from pyproj import Geod, Transformer
 from shapely.geometry import box
 
-from accessibility._errors import CorruptFileError, NetworkError, NetworkWarning
+from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
 from accessibility.network.travelmapping import (
     SOURCE_NAME,
     load_sinuosity,
@@ -188,7 +188,7 @@ def test_bad_sinuosity_file(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def real_archive() -> Path:
-    from accessibility.sources import fetch
+    from accessibility.inputs.sources import fetch
 
     return fetch(SOURCE_NAME)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accessibility._errors import DataError
-from accessibility.places import _fold, resolve_place
+from accessibility.core.errors import DataError
+from accessibility.inputs.places import _fold, resolve_place
 
 
 def test_fold():

@@ -1,4 +1,4 @@
-"""Tests of the planners' tools (accessibility.planning) and their commands."""
+"""Tests of the planners' tools (accessibility.planning.sites) and their commands."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point
 
-from accessibility import columns as C
-from accessibility._errors import (
+from accessibility.core import columns as C
+from accessibility.core.errors import (
     CRSError,
     DataError,
     DuplicateIdError,
     MissingColumnError,
     SnapWarning,
 )
-from accessibility.planning import (
+from accessibility.planning.sites import (
     change_summary,
     nearest_time,
     rank_sites,
@@ -176,7 +176,7 @@ FS = "france_services"
 
 
 def _halls(study, codes):
-    from accessibility.planning import town_hall_candidates
+    from accessibility.planning.sites import town_hall_candidates
 
     h = town_hall_candidates(study.layers.communes)
     return h[h[C.COMMUNE_CODE].isin(codes)].reset_index(drop=True)
@@ -184,7 +184,7 @@ def _halls(study, codes):
 
 @pytest.mark.integration
 def test_adding_bonneval_brings_its_cells_within_and_lengthens_nothing(maurienne_study):
-    from accessibility.planning import evaluate_scenario
+    from accessibility.planning.sites import evaluate_scenario
 
     ev = evaluate_scenario(maurienne_study, FS, added=_halls(maurienne_study, ["73047"]))
     cells = ev.cells
@@ -206,7 +206,7 @@ def test_adding_bonneval_brings_its_cells_within_and_lengthens_nothing(maurienne
 
 @pytest.mark.integration
 def test_removing_a_site_never_shortens(maurienne_study):
-    from accessibility.planning import evaluate_scenario, existing_sites
+    from accessibility.planning.sites import evaluate_scenario, existing_sites
 
     ex = existing_sites(maurienne_study, FS)
     sjm = ex.loc[ex[C.COMMUNE_CODE] == "73248", C.SITE_ID].iloc[0]
@@ -223,9 +223,9 @@ def test_removing_a_site_never_shortens(maurienne_study):
 
 @pytest.mark.integration
 def test_mclp_one_site_matches_brute_force(maurienne_study):
-    from accessibility.planning import choose_sites, existing_sites, town_hall_candidates
-    from accessibility.population import demand_points
-    from accessibility.travel_times import od_matrix
+    from accessibility.engine.travel_times import od_matrix
+    from accessibility.inputs.population import demand_points
+    from accessibility.planning.sites import choose_sites, existing_sites, town_hall_candidates
 
     study = maurienne_study
     choice = choose_sites(study, FS, new=1, model="mclp", threshold_min=20)
@@ -253,7 +253,7 @@ def test_mclp_one_site_matches_brute_force(maurienne_study):
 
 @pytest.mark.integration
 def test_choose_sites_bad_input(maurienne_study):
-    from accessibility.planning import choose_sites
+    from accessibility.planning.sites import choose_sites
 
     with pytest.raises(DataError, match=r"60 new site\(s\).*only 53 candidates"):
         choose_sites(maurienne_study, FS, new=60, model="mclp")
@@ -271,7 +271,7 @@ def test_choose_sites_bad_input(maurienne_study):
 
 @pytest.mark.integration
 def test_candidate_a_few_km_off_road_is_named_in_a_warning(maurienne_study):
-    from accessibility.planning import check_candidates
+    from accessibility.planning.sites import check_candidates
 
     # the demand point of a mountain cell that the diagnostic reports ~6.5 km off-road
     cells = maurienne_study.layers.cells
@@ -288,10 +288,10 @@ def test_candidate_a_few_km_off_road_is_named_in_a_warning(maurienne_study):
 
 @pytest.mark.integration
 def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic, tmp_path):
-    from accessibility.communes import town_hall_points
-    from accessibility.planning import project_sheet
-    from accessibility.population import demand_points
-    from accessibility.travel_times import od_matrix
+    from accessibility.engine.travel_times import od_matrix
+    from accessibility.inputs.communes import town_hall_points
+    from accessibility.inputs.population import demand_points
+    from accessibility.planning.sites import project_sheet
 
     study = maurienne_study
     sheet = project_sheet(study, maurienne_diagnostic, "childcare", "Valloire")
@@ -327,7 +327,7 @@ def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic,
 
 @pytest.mark.integration
 def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
-    from accessibility.planning import plan_itinerant_tour
+    from accessibility.planning.sites import plan_itinerant_tour
 
     day_hours, stop_min = 7, 120
     tour = plan_itinerant_tour(

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from accessibility import columns as C
-from accessibility.population import _assign, census_spec, filosofi_spec
+from accessibility.core import columns as C
+from accessibility.inputs.population import _assign, census_spec, filosofi_spec
 
 
 def test_tile_ranges_by_hand():
@@ -66,7 +66,7 @@ def test_maurienne_census_cells(maurienne):
 
 @pytest.mark.integration
 def test_filosofi_cells_scaled_to_communes(maurienne, paths):
-    from accessibility.population import filosofi_cells
+    from accessibility.inputs.population import filosofi_cells
 
     f = filosofi_cells(maurienne.communes, maurienne.cells, paths=paths)
     by_commune = f.groupby(C.COMMUNE_CODE)[C.POP_TOTAL].sum()

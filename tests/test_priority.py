@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accessibility._errors import DataError, DataWarning
-from accessibility.priority import Criterion, load_criteria, rank_communes, score
+from accessibility.core.errors import DataError, DataWarning
+from accessibility.indicators.priority import Criterion, load_criteria, rank_communes, score
 
 FS = Criterion(
     key="fs",

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from accessibility._errors import DataError
-from accessibility.report import (
+from accessibility.core.errors import DataError
+from accessibility.outputs.report import (
     ScenarioResult,
     build_report,
     class_labels,
@@ -208,9 +208,9 @@ def test_report_pdf_or_logged_reason(report, caplog):
         import weasyprint  # noqa: F401
     except (ImportError, OSError):
         assert not pdf.exists()
-        from accessibility.report import write_pdf
+        from accessibility.outputs.report import write_pdf
 
-        with caplog.at_level(logging.WARNING, logger="accessibility.report"):
+        with caplog.at_level(logging.WARNING, logger="accessibility.outputs.report"):
             assert write_pdf(report, pdf) is None
         assert "no PDF" in caplog.text
     else:

@@ -1,4 +1,4 @@
-"""Tests of accessibility.scenarios: closures, speed edits, links, services, comparison."""
+"""Tests of accessibility.planning.scenarios: closures, speed edits, links, services, comparison."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from accessibility import columns as C
+from accessibility.core import columns as C
+from accessibility.engine.travel_times import nearest, node_times
 from accessibility.network.graph import RoadNetwork
-from accessibility.scenarios import (
+from accessibility.planning.scenarios import (
     ScenarioError,
     apply_scenario,
     apply_service_edits,
     load_scenario,
     parse_scenario,
 )
-from accessibility.travel_times import nearest, node_times
 
 CRS = "EPSG:2154"
 X0, Y0 = 960_000.0, 6_470_000.0
@@ -210,8 +210,8 @@ def _cache_hash(net: RoadNetwork) -> str:
 
 @pytest.fixture(scope="module")
 def winter(maurienne_study):
-    from accessibility.diagnostic import run_diagnostic
-    from accessibility.scenarios import scenario_study
+    from accessibility.indicators.diagnostic import run_diagnostic
+    from accessibility.planning.scenarios import scenario_study
 
     base_edges = maurienne_study.network.edges.copy()
     cache_hash = _cache_hash(maurienne_study.network)
@@ -231,7 +231,7 @@ def test_winter_leaves_base_network_and_cache_untouched(maurienne_study, winter)
 
 @pytest.mark.integration
 def test_winter_closes_the_passes_but_not_the_telegraphe(maurienne_study, winter):
-    from accessibility.scenarios import closed_edges
+    from accessibility.planning.scenarios import closed_edges
 
     study = winter[0]
     gone = closed_edges(maurienne_study.network, study.network)
@@ -242,7 +242,7 @@ def test_winter_closes_the_passes_but_not_the_telegraphe(maurienne_study, winter
 
 @pytest.mark.integration
 def test_winter_times_never_decrease_and_some_increase(maurienne_diagnostic, winter):
-    from accessibility.scenarios import compare
+    from accessibility.planning.scenarios import compare
 
     dw = winter[1]
     ds = maurienne_diagnostic

@@ -1,4 +1,4 @@
-"""Tests of accessibility.seasonal: secondary homes, classified beds, peak population."""
+"""Tests of accessibility.inputs.seasonal: secondary homes, classified beds, peak population."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from accessibility import columns as C
-from accessibility._errors import DataWarning
-from accessibility.seasonal import (
+from accessibility.core import columns as C
+from accessibility.core.errors import DataWarning
+from accessibility.inputs.seasonal import (
     SeasonParameters,
     read_classified_beds,
     read_secondary_homes,
@@ -70,7 +70,7 @@ def test_peak_population_by_hand():
 
 
 def test_bad_parameters():
-    from accessibility._errors import DataError
+    from accessibility.core.errors import DataError
 
     with pytest.raises(DataError, match="secondary_home_occupancy"):
         SeasonParameters.from_mapping({"persons_per_secondary_home": 4,
@@ -80,7 +80,7 @@ def test_bad_parameters():
 
 @pytest.mark.integration
 def test_maurienne_winter_peak(maurienne, paths):
-    from accessibility.scenarios import load_scenario
+    from accessibility.planning.scenarios import load_scenario
 
     with pytest.warns(DataWarning, match="match no commune name"):
         s = seasonal_population(maurienne.cells, maurienne.communes,

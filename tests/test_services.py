@@ -13,9 +13,9 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from accessibility import columns as C
-from accessibility._errors import DataError, DataWarning, DuplicateIdError, MissingColumnError
-from accessibility.services import (
+from accessibility.core import columns as C
+from accessibility.core.errors import DataError, DataWarning, DuplicateIdError, MissingColumnError
+from accessibility.inputs.services import (
     BPE_2013,
     GISCO,
     SERVICE_COLUMNS,
@@ -204,7 +204,7 @@ def test_read_laposte_missing_column_names_file_and_column():
 
 def test_read_bpe2018_sums_iris_rows_per_commune():
     cat = _cat("primary_school", bpe_equipment=(), sources=())
-    from accessibility.services import BpeEquipment
+    from accessibility.inputs.services import BpeEquipment
 
     cat = _cat("primary_school", bpe_equipment=(BpeEquipment("C104"), BpeEquipment("C105")))
     df = read_bpe2018_education(FIX / "svc_bpe18.csv", cat)
@@ -226,7 +226,7 @@ def _bpe13_workbook(tmp_path: Path, header: list[str], rows: list[list]) -> Path
 
 
 def test_read_bpe2013_by_label(tmp_path):
-    from accessibility.services import BpeEquipment
+    from accessibility.inputs.services import BpeEquipment
 
     f = _bpe13_workbook(
         tmp_path,
@@ -383,7 +383,7 @@ def test_assemble_rejects_geographic_crs(toy):
 
 
 def _arrondissement_codes(paths, arrondissement: str) -> list[str]:
-    from accessibility.sources import fetch
+    from accessibility.inputs.sources import fetch
 
     with tarfile.open(fetch("communes/etalab-decoupage-administratif-6.0.0.tgz", paths)) as tar:
         communes = json.load(tar.extractfile("package/data/communes.json"))
@@ -396,9 +396,9 @@ def _arrondissement_codes(paths, arrondissement: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def maurienne_services(request):
-    from accessibility.communes import build_communes, read_polygons
-    from accessibility.config import default_paths
-    from accessibility.sources import fetch
+    from accessibility.core.paths import default_paths
+    from accessibility.inputs.communes import build_communes, read_polygons
+    from accessibility.inputs.sources import fetch
 
     paths = default_paths()
     if paths.mirror is None:
@@ -418,7 +418,7 @@ def maurienne_services(request):
 @pytest.mark.integration
 def test_maurienne_france_services_match_the_source_file(maurienne_services):
     paths, codes, services = maurienne_services
-    from accessibility.sources import fetch
+    from accessibility.inputs.sources import fetch
 
     assert len(codes) == 53
     raw = pd.read_csv(fetch("services/liste-fs-20240801.csv", paths), dtype=str)
@@ -442,7 +442,7 @@ def test_maurienne_hospital_in_saint_jean(maurienne_services):
 @pytest.mark.integration
 def test_maurienne_bpe_general_practitioners_match_a_direct_filter(maurienne_services):
     paths, codes, services = maurienne_services
-    from accessibility.sources import fetch
+    from accessibility.inputs.sources import fetch
 
     gp = services[(services[C.CATEGORY] == "general_practitioner") & services[C.IN_TERRITORY]]
     assert gp[C.COUNT].sum() > 0

@@ -9,9 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accessibility import columns as col
-from accessibility._errors import DataError, DataWarning
-from accessibility.siting import CostMatrix, _search, lscp, mclp, models, p_center, p_median
+from accessibility.core import columns as col
+from accessibility.core.errors import DataError, DataWarning
+from accessibility.planning.siting import (
+    CostMatrix,
+    _search,
+    lscp,
+    mclp,
+    models,
+    p_center,
+    p_median,
+)
 
 # 3 demand points (a, b, c) × 2 candidates (X, Y), minutes:
 #        X   Y

@@ -1,4 +1,4 @@
-"""Tests of accessibility.snapping on hand-made networks."""
+"""Tests of accessibility.engine.snapping on hand-made networks."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import pytest
 from shapely.geometry import LineString, Point
 from tt_grid import X0, Y0, grid_network, make_network, node_points, points
 
-from accessibility import columns as C
-from accessibility._errors import (
+from accessibility.core import columns as C
+from accessibility.core.errors import (
     CRSError,
     DataError,
     DuplicateIdError,
     MissingColumnError,
     SnapWarning,
 )
-from accessibility.snapping import OFFROAD_SPEED_KPH, snap_points
+from accessibility.engine.snapping import OFFROAD_SPEED_KPH, snap_points
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accessibility._errors import ChecksumError, CorruptFileError, SourceError
-from accessibility.config import Paths
-from accessibility.sources import fetch, load_catalogue, open_zip, read_tar_member
+from accessibility.core.errors import ChecksumError, CorruptFileError, SourceError
+from accessibility.core.paths import Paths
+from accessibility.inputs.sources import fetch, load_catalogue, open_zip, read_tar_member
 
 
 def _catalogue_file(tmp_path: Path, entries: list[dict]) -> Path:
@@ -116,7 +116,7 @@ def test_fetch_real_file(paths):
 
 
 def test_shipped_catalogue_is_well_formed():
-    from accessibility.config import project_data_dir
+    from accessibility.core.paths import project_data_dir
 
     with (project_data_dir() / "sources.toml").open("rb") as fh:
         raw = tomllib.load(fh)

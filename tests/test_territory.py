@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accessibility._errors import TerritoryError
-from accessibility.territory import load_territory, resolve_communes
+from accessibility.core.errors import TerritoryError
+from accessibility.inputs.territory import load_territory, resolve_communes
 
 
 def _write(tmp_path, body: str):

@@ -1,4 +1,4 @@
-"""Tests of accessibility.travel_times: hand-checked grids, then networkx on real graphs.
+"""Tests of accessibility.engine.travel_times: hand-checked grids, then networkx on real graphs.
 
 On the grid (tests/tt_grid.py) each edge takes 1 minute, so with no oneway the time
 between two nodes is their Manhattan distance in minutes.
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from tt_grid import X0, Y0, grid_network, manhattan_min, node_points, node_xy, points
 
-from accessibility import columns as C
-from accessibility._errors import NetworkError
-from accessibility.snapping import snap_points
-from accessibility.travel_times import (
+from accessibility.core import columns as C
+from accessibility.core.errors import NetworkError
+from accessibility.engine.snapping import snap_points
+from accessibility.engine.travel_times import (
     k_nearest,
     nearest,
     nearest_node_times,
@@ -250,8 +250,8 @@ def test_nearest_node_times_with_offsets_is_the_min_over_sources():
 
 @pytest.mark.integration
 def test_matches_networkx_on_liechtenstein(paths):
+    from accessibility.inputs.sources import fetch
     from accessibility.network.osm import read_osm
-    from accessibility.sources import fetch
 
     net = read_osm(fetch("roads/osm/liechtenstein-latest.osm.pbf", paths))
     g = net.to_networkx()

@@ -28,10 +28,10 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from .. import __version__
-from .. import columns as C
-from .._errors import NetworkError, NetworkWarning
-from .graph import RoadNetwork
+from accessibility import __version__
+from accessibility.core import columns as C
+from accessibility.core.errors import NetworkError, NetworkWarning
+from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
 

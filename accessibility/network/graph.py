@@ -30,8 +30,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .. import columns as C
-from .._errors import NetworkError
+from accessibility.core import columns as C
+from accessibility.core.errors import NetworkError
 
 EDGE_COLUMNS = (C.U, C.V, C.LENGTH_M, C.SPEED_KPH, C.TRAVEL_TIME_S, C.ROAD_CLASS, "geometry")
 

@@ -23,12 +23,12 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from .._errors import NetworkError, TerritoryError
-from ..config import Paths, default_paths, project_data_dir
-from ..sources import fetch, load_catalogue
-from ..territory import Territory
-from .build import cached_network, largest_component
-from .graph import RoadNetwork
+from accessibility.core.errors import NetworkError, TerritoryError
+from accessibility.core.paths import Paths, default_paths, project_data_dir
+from accessibility.inputs.sources import fetch, load_catalogue
+from accessibility.inputs.territory import Territory
+from accessibility.network.build import cached_network, largest_component
+from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ def territory_network(
     communes
         The territory's communes (their outline, buffered, is the area read).
     """
-    from .lines import read_road_lines
-    from .osm import read_osm
-    from .travelmapping import read_travel_mapping
+    from accessibility.network.lines import read_road_lines
+    from accessibility.network.osm import read_osm
+    from accessibility.network.travelmapping import read_travel_mapping
 
     paths = paths or default_paths()
     spec = dict(territory.source("network"))

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
 
-from .. import columns as C
-from .._errors import CorruptFileError, NetworkError, NetworkWarning
-from .build import directed_edges, polylines_to_graph
-from .graph import RoadNetwork
-from .speeds import SpeedTable, load_speed_table
+from accessibility.core import columns as C
+from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
+from accessibility.network.build import directed_edges, polylines_to_graph
+from accessibility.network.graph import RoadNetwork
+from accessibility.network.speeds import SpeedTable, load_speed_table
 
 log = logging.getLogger(__name__)
 

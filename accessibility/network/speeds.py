@@ -15,9 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .._errors import NetworkError
-from .._validate import read_toml
-from ..config import project_data_dir
+from accessibility.core.errors import NetworkError
+from accessibility.core.paths import project_data_dir
+from accessibility.core.validate import read_toml
 
 SPEEDS_FILE = Path("network") / "speeds.toml"
 

@@ -37,15 +37,15 @@ import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 
-from .. import columns as C
-from .._errors import CorruptFileError, NetworkError, NetworkWarning
-from .._validate import read_toml
-from ..config import project_data_dir
-from .graph import RoadNetwork
+from accessibility.core import columns as C
+from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
+from accessibility.core.paths import project_data_dir
+from accessibility.core.validate import read_toml
+from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-#: The catalogued archive (``accessibility.sources.fetch`` name).
+#: The catalogued archive (``accessibility.inputs.sources.fetch`` name).
 SOURCE_NAME = "roads/travelmapping/HighwayData-3d7993c9-FRA.tar.gz"
 SINUOSITY_FILE = Path("network") / "sinuosity.toml"
 
@@ -364,8 +364,8 @@ def read_travel_mapping(
     NetworkError
         No segment is left (the area misses every route), or a class has no speed.
     """
-    from .build import largest_component
-    from .speeds import load_speed_table
+    from accessibility.network.build import largest_component
+    from accessibility.network.speeds import load_speed_table
 
     archive = Path(archive)
     speeds = speeds if speeds is not None else load_speed_table()

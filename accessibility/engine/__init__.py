@@ -1,0 +1,9 @@
+"""Engine: travel times on a road network.
+
+Owns: joining points to the network (:mod:`.snapping`), shortest-path times, OD
+matrices and routes (:mod:`.travel_times`) and isochrones (:mod:`.isochrones`). Takes
+and returns in-memory objects (GeoDataFrames, a :class:`~accessibility.network.RoadNetwork`,
+long travel-time tables); never reads source files.
+
+May import: :mod:`accessibility.core`, :mod:`accessibility.network`.
+"""

@@ -1,0 +1,623 @@
+"""Supply against demand: distance-decay functions, 2SFCA, E2SFCA and the DREES APL.
+
+Every indicator here is a *floating catchment area* measure computed from three tables:
+
+* a long travel-time table with columns ``origin_id``, ``destination_id``,
+  ``travel_time_min`` (NaN = unreachable), as made by :mod:`accessibility.engine.travel_times`;
+* the demand: a :class:`pandas.Series` of population indexed by origin id;
+* the supply: a :class:`pandas.Series` of capacity indexed by destination (site) id.
+
+With a decay ``w(t)`` (weight of a trip of ``t`` minutes, in [0, 1]) the two steps are
+
+1. for each site *j*: ``R_j = S_j / sum_k w(t_kj) P_k`` (supply per weighted inhabitant);
+2. for each origin *i*: ``A_i = sum_j w(t_ij) R_j``.
+
+The plain 2SFCA (Luo & Wang 2003) uses a step decay, the E2SFCA (Luo & Qi 2009) banded
+weights, the DREES APL its own bands and an age-standardised demand. The same weight is
+applied in both steps, so that the supply of every site that someone reaches is shared
+out exactly: ``sum_i P_i A_i = sum_j S_j`` over those sites. Parameters and their
+sources are in ``data/indicators/catchment.toml``; see ``docs/supply-indicators.md``.
+
+Conventions: a band is closed on the right (exactly 10 minutes falls in the band that
+ends at 10); an origin that reaches no site has an access of 0, not NaN; a site that no
+demand reaches has ``R_j = NaN``, gives nothing, and is reported with a
+:class:`~accessibility.core.errors.DataWarning`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from accessibility.core import columns as C
+from accessibility.core.errors import DataError, DuplicateIdError
+from accessibility.core.paths import project_data_dir
+from accessibility.core.validate import read_toml, require_columns, warn
+
+CATCHMENT_FILE = Path("indicators") / "catchment.toml"
+
+#: A decay: travel times in minutes (any array-like) -> weights, same shape; NaN -> 0.
+Decay = Callable[[ArrayLike], NDArray[np.float64]]
+
+
+# --- decay functions ------------------------------------------------------------------
+
+
+def _minutes(t: ArrayLike) -> NDArray[np.float64]:
+    return np.asarray(t, dtype=np.float64)
+
+
+def _check_minutes(value: float, name: str) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of minutes, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Step:
+    """Weight 1 within ``threshold_min`` minutes (inclusive), 0 beyond or unreachable."""
+
+    threshold_min: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold_min", _check_minutes(self.threshold_min, "threshold"))
+
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
+        return (_minutes(t) <= self.threshold_min).astype(np.float64)  # NaN <= x is False
+
+
+@dataclass(frozen=True)
+class Stepwise:
+    """Banded weights: ``bands`` is ``((upper_min, weight), ...)`` sorted by upper bound.
+
+    A time ``t`` takes the weight of the first band with ``t <= upper_min``; beyond the
+    last band, or unreachable, the weight is 0.
+    """
+
+    bands: tuple[tuple[float, float], ...]
+
+    def __post_init__(self) -> None:
+        if not self.bands:
+            raise ValueError("stepwise decay: give at least one band")
+        uppers = [_check_minutes(u, "a band's upper bound") for u, _ in self.bands]
+        weights = [float(w) for _, w in self.bands]
+        if any(b <= a for a, b in itertools.pairwise(uppers)):
+            raise ValueError(f"stepwise decay: band upper bounds must increase, got {uppers}")
+        if any(not 0.0 <= w <= 1.0 for w in weights):
+            raise ValueError(f"stepwise decay: weights must lie in [0, 1], got {weights}")
+        if any(b > a for a, b in itertools.pairwise(weights)):
+            raise ValueError(f"stepwise decay: weights must not increase with time, got {weights}")
+        object.__setattr__(self, "bands", tuple(zip(uppers, weights, strict=True)))
+
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
+        t = _minutes(t)
+        uppers = np.array([u for u, _ in self.bands])
+        # a weight table with a final 0 for "beyond the last band" (and NaN)
+        weights = np.array([w for _, w in self.bands] + [0.0])
+        # side="left": t == upper gives that band's index (bands closed on the right)
+        idx = np.searchsorted(uppers, t, side="left")
+        idx = np.where(np.isnan(t), len(uppers), idx)
+        return weights[idx]
+
+
+@dataclass(frozen=True)
+class Gaussian:
+    """Gaussian decay cut at ``threshold_min``: 1 at 0 minutes, 0 at the threshold.
+
+    ``w(t) = (exp(-t²/2d0²) - exp(-1/2)) / (1 - exp(-1/2))`` for ``t <= d0``, else 0:
+    the Gaussian 2SFCA of Dai (2010), Health & Place 16(5): 1038-1052.
+    """
+
+    threshold_min: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold_min", _check_minutes(self.threshold_min, "threshold"))
+
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
+        t = _minutes(t)
+        d0 = self.threshold_min
+        floor = math.exp(-0.5)
+        with np.errstate(invalid="ignore"):
+            inside = t <= d0
+            w = (np.exp(-0.5 * (t / d0) ** 2) - floor) / (1.0 - floor)
+        return np.where(inside, np.clip(w, 0.0, 1.0), 0.0)
+
+
+@dataclass(frozen=True)
+class Power:
+    """Gravity (power) decay ``(max(t, t_min) / t_min) ** -beta``, optionally cut.
+
+    The weight is 1 up to ``min_minutes`` (which removes the infinite weight at 0
+    minutes), then falls as a power of time; beyond ``threshold_min`` (if given) it is 0.
+    It equals pysal/access's ``weights.gravity(scale=t_min, alpha=-beta, min_dist=t_min)``.
+    """
+
+    beta: float
+    min_minutes: float = 1.0
+    threshold_min: float | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.beta) or self.beta < 0:
+            raise ValueError(f"power decay: beta must be >= 0, got {self.beta!r}")
+        object.__setattr__(self, "min_minutes", _check_minutes(self.min_minutes, "min_minutes"))
+        if self.threshold_min is not None:
+            object.__setattr__(
+                self, "threshold_min", _check_minutes(self.threshold_min, "threshold")
+            )
+
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
+        t = _minutes(t)
+        with np.errstate(invalid="ignore"):
+            w = (np.maximum(t, self.min_minutes) / self.min_minutes) ** -self.beta
+            keep = np.isfinite(t) if self.threshold_min is None else t <= self.threshold_min
+        return np.where(keep, w, 0.0)
+
+
+def step(threshold_min: float) -> Step:
+    """Step decay: 1 within ``threshold_min`` minutes (inclusive), else 0."""
+    return Step(threshold_min)
+
+
+def stepwise(bands: Mapping[float, float]) -> Stepwise:
+    """Banded decay from ``{upper bound in minutes: weight}``, bands closed on the right.
+
+    ``stepwise({10: 1.0, 20: 0.68, 30: 0.22})`` gives 1 for ``t <= 10``, 0.68 for
+    ``10 < t <= 20``, 0.22 for ``20 < t <= 30`` and 0 beyond 30 minutes or unreachable.
+    """
+    return Stepwise(tuple(sorted((float(u), float(w)) for u, w in bands.items())))
+
+
+def gaussian(threshold_min: float) -> Gaussian:
+    """Gaussian decay of Dai (2010), 1 at 0 minutes and 0 from ``threshold_min`` on."""
+    return Gaussian(threshold_min)
+
+
+def power(beta: float, *, min_minutes: float = 1.0, threshold_min: float | None = None) -> Power:
+    """Gravity decay ``(max(t, min_minutes) / min_minutes) ** -beta``, 0 beyond the cut."""
+    return Power(beta, min_minutes, threshold_min)
+
+
+# --- parameters -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatchmentParameters:
+    """The figures of ``catchment.toml``, checked, with their sources."""
+
+    two_step_threshold_min: float
+    e2sfca_bands: Mapping[float, float]
+    apl_bands: Mapping[float, float]
+    apl_2012_bands: Mapping[float, float]
+    underserved_below: float
+    sources: Mapping[str, str]
+
+
+def _bands(raw: Any, where: str) -> dict[float, float]:
+    if not isinstance(raw, list) or not raw:
+        raise DataError(f"{where}: 'bands' must be a non-empty list of {{upper_min, weight}}")
+    out: dict[float, float] = {}
+    for band in raw:
+        try:
+            out[float(band["upper_min"])] = float(band["weight"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(
+                f"{where}: each band needs a numeric 'upper_min' and 'weight', got {band!r}"
+            ) from exc
+    try:
+        stepwise(out)
+    except ValueError as exc:
+        raise DataError(f"{where}: {exc}") from exc
+    return out
+
+
+def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParameters:
+    """Read and check the indicator parameters (default: ``data/indicators/catchment.toml``).
+
+    Raises
+    ------
+    DataError
+        On a missing or malformed file, naming the file and the field.
+    """
+    file = Path(path) if path is not None else project_data_dir() / CATCHMENT_FILE
+    raw = read_toml(file, what="catchment parameter file")
+
+    def table(name: str) -> Mapping[str, Any]:
+        t = raw.get(name)
+        if not isinstance(t, Mapping):
+            raise DataError(f"{file}: missing [{name}] table")
+        return t
+
+    def number(tbl: str, key: str) -> float:
+        v = table(tbl).get(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+            raise DataError(f"{file}: [{tbl}] {key} must be a positive number, got {v!r}")
+        return float(v)
+
+    sources = {
+        "two_step_fca": str(table("two_step_fca").get("source", "")),
+        "enhanced_two_step_fca": str(table("enhanced_two_step_fca").get("source", "")),
+        "apl": str(table("apl").get("source", "")),
+        "apl_underserved": str(table("apl").get("underserved_source", "")),
+        "apl_2012": str(table("apl_2012").get("source", "")),
+    }
+    return CatchmentParameters(
+        two_step_threshold_min=number("two_step_fca", "threshold_min"),
+        e2sfca_bands=_bands(
+            table("enhanced_two_step_fca").get("bands"), f"{file} [enhanced_two_step_fca]"
+        ),
+        apl_bands=_bands(table("apl").get("bands"), f"{file} [apl]"),
+        apl_2012_bands=_bands(table("apl_2012").get("bands"), f"{file} [apl_2012]"),
+        underserved_below=number("apl", "underserved_below"),
+        sources=sources,
+    )
+
+
+def luo_qi_2009(parameters: CatchmentParameters | None = None) -> Stepwise:
+    """The E2SFCA bands of Luo & Qi (2009): 1.00, 0.68, 0.22 for 0-10, 10-20, 20-30 min."""
+    p = parameters or load_catchment_parameters()
+    return stepwise(p.e2sfca_bands)
+
+
+def drees_apl(parameters: CatchmentParameters | None = None) -> Stepwise:
+    """The DREES APL decay (method of 2015 on): 1 to 10 min, 2/3 to 15, 1/3 to 20, then 0."""
+    p = parameters or load_catchment_parameters()
+    return stepwise(p.apl_bands)
+
+
+def drees_apl_2012(parameters: CatchmentParameters | None = None) -> Stepwise:
+    """The first APL decay (Barlet et al. 2012): 1 to 5 min, 0.3 to 10, 0.1 to 15, then 0."""
+    p = parameters or load_catchment_parameters()
+    return stepwise(p.apl_2012_bands)
+
+
+# --- the floating catchment ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatchmentResult:
+    """What a floating-catchment indicator returns.
+
+    Attributes
+    ----------
+    by_origin
+        Indexed by origin id (every origin of the demand): ``population``, the demand
+        used in step 1 when it differs (``standardised_population``), and the indicator
+        (``accessibility`` or ``apl``). An origin that reaches no site has 0.
+    by_site
+        Indexed by site id (every site of the supply): ``supply``, ``weighted_demand``
+        and ``supply_ratio`` (NaN when no demand is within reach).
+    unreached_sites
+        Ids of the sites with a positive supply that no demand reaches: their supply is
+        allocated to nobody.
+    """
+
+    by_origin: pd.DataFrame
+    by_site: pd.DataFrame
+    unreached_sites: pd.Index
+
+
+def _check_amounts(s: pd.Series, *, what: str, index_name: str) -> pd.Series:
+    where = f"{what} (a Series indexed by {index_name})"
+    if not isinstance(s, pd.Series):
+        raise TypeError(f"{where}: expected a pandas Series, got {type(s).__name__}")
+    if s.index.has_duplicates:
+        dup = s.index[s.index.duplicated()].unique()
+        raise DuplicateIdError(
+            f"{where}: {len(dup)} id(s) appear more than once: " + ", ".join(map(str, dup[:10]))
+        )
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise DataError(f"{where}: expected numbers, got dtype {s.dtype}")
+    values = s.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise DataError(
+            f"{where}: values must be finite and >= 0; {int(bad.sum())} are not, e.g. "
+            + ", ".join(f"{i}={v}" for i, v in s[bad].head(5).items())
+        )
+    return s.astype(np.float64)
+
+
+def _codes(ids: pd.Series, index: pd.Index, *, what: str, table: str) -> NDArray[np.intp]:
+    codes = index.get_indexer(ids)
+    missing = codes < 0
+    if missing.any():
+        sample = ", ".join(map(str, pd.unique(ids[missing])[:10]))
+        raise DataError(
+            f"travel-time table: {int(missing.sum())} row(s) have a {what} that is not in "
+            f"the {table} (ids: {sample}); travel-time ids have dtype {ids.dtype}, "
+            f"{table} ids have dtype {index.dtype}"
+        )
+    return codes
+
+
+def _fca(
+    times: pd.DataFrame,
+    demand: pd.Series,
+    supply: pd.Series,
+    decay: Decay,
+    *,
+    step1_demand: pd.Series | None = None,
+) -> tuple[NDArray[np.float64], pd.DataFrame, pd.Index]:
+    """Both steps; returns the access per origin (aligned on demand), by_site, unreached."""
+    if not isinstance(times, pd.DataFrame):
+        raise TypeError(f"times: expected a DataFrame, got {type(times).__name__}")
+    where = "travel-time table"
+    require_columns(times, [C.ORIGIN_ID, C.DESTINATION_ID, C.TRAVEL_TIME_MIN], where=where)
+    demand = _check_amounts(demand, what="demand", index_name="origin id")
+    supply = _check_amounts(supply, what="supply", index_name="site id")
+    weights_pop = demand
+    if step1_demand is not None:
+        weights_pop = _check_amounts(
+            step1_demand, what="standardised population", index_name="origin id"
+        )
+        if len(weights_pop) != len(demand) or not demand.index.isin(weights_pop.index).all():
+            raise DataError(
+                "standardised population: its ids must be those of the demand "
+                f"({len(weights_pop)} ids given for {len(demand)} origins)"
+            )
+        weights_pop = weights_pop.reindex(demand.index)
+
+    t = pd.to_numeric(times[C.TRAVEL_TIME_MIN], errors="coerce").to_numpy(dtype=np.float64)
+    not_numbers = np.isnan(t) & times[C.TRAVEL_TIME_MIN].notna().to_numpy()
+    if not_numbers.any():
+        raise DataError(f"{where}: column {C.TRAVEL_TIME_MIN!r} holds non-numeric values")
+    if (t < 0).any():
+        raise DataError(
+            f"{where}: column {C.TRAVEL_TIME_MIN!r} has {int((t < 0).sum())} negative "
+            f"time(s), min {np.nanmin(t)}; expected minutes >= 0 or NaN (unreachable)"
+        )
+
+    o = _codes(times[C.ORIGIN_ID], demand.index, what="origin id", table="demand")
+    d = _codes(times[C.DESTINATION_ID], supply.index, what="destination id", table="supply")
+    # duplicate pairs, found on integer keys (hashing the id pairs is much slower)
+    key = o.astype(np.int64) * len(supply) + d
+    sorted_key = np.sort(key)
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        dup = pd.Series(key).duplicated().to_numpy()
+        pairs = times.loc[dup, [C.ORIGIN_ID, C.DESTINATION_ID]].head(5)
+        sample = ", ".join(f"{a}->{b}" for a, b in pairs.itertuples(index=False))
+        raise DuplicateIdError(
+            f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
+            f"than once, e.g. {sample}"
+        )
+
+    w = np.asarray(decay(t), dtype=np.float64)
+    if w.shape != t.shape:
+        raise ValueError(f"decay {decay!r} returned shape {w.shape} for times of shape {t.shape}")
+    w = np.where(np.isnan(t), 0.0, w)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"decay {decay!r} returned negative or non-finite weights")
+
+    n_sites = len(supply)
+    # weighted sums per site and per origin with np.bincount (a sparse matrix product in
+    # effect): pandas groupby would do, at several times the cost on large tables
+    pop = weights_pop.to_numpy()
+    weighted_demand = np.bincount(d, weights=w * pop[o], minlength=n_sites)
+    s = supply.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(weighted_demand > 0, s / weighted_demand, np.nan)
+    access = np.bincount(o, weights=w * np.nan_to_num(ratio[d], nan=0.0), minlength=len(demand))
+
+    by_site = pd.DataFrame(
+        {C.SUPPLY: s, C.WEIGHTED_DEMAND: weighted_demand, C.SUPPLY_RATIO: ratio},
+        index=supply.index,
+    )
+    by_site.index.name = C.DESTINATION_ID
+    unreached = supply.index[(weighted_demand <= 0) & (s > 0)]
+    if len(unreached):
+        warn(
+            f"{len(unreached)} site(s) with a supply are reached by no demand within the "
+            f"catchment; their supply ({s[(weighted_demand <= 0) & (s > 0)].sum():g} in "
+            "total) is allocated to nobody: " + ", ".join(map(str, unreached[:10]))
+        )
+    no_rows = np.bincount(o, minlength=len(demand)) == 0
+    if no_rows.any():
+        warn(
+            f"{int(no_rows.sum())} origin(s) of the demand have no row in the travel-time "
+            "table; their access is 0: " + ", ".join(map(str, demand.index[no_rows][:10]))
+        )
+    return access, by_site, unreached
+
+
+def two_step_fca(
+    times: pd.DataFrame,
+    demand: pd.Series,
+    supply: pd.Series,
+    *,
+    decay: Decay | None = None,
+) -> CatchmentResult:
+    """Two-step floating catchment area (2SFCA): supply within reach per inhabitant.
+
+    Step 1, for each site *j*: ``R_j = S_j / sum_k w(t_kj) P_k``; step 2, for each origin
+    *i*: ``A_i = sum_j w(t_ij) R_j`` (Luo & Wang 2003, with the decay ``w`` in both steps,
+    as pysal/access does).
+
+    Parameters
+    ----------
+    times
+        Long table ``origin_id, destination_id, travel_time_min`` (NaN = unreachable).
+        Each pair at most once; every origin id must be in ``demand`` and every
+        destination id in ``supply``.
+    demand
+        Population indexed by origin id (finite, >= 0; zero-population origins are fine).
+    supply
+        Capacity indexed by site id (finite, >= 0), e.g. general practitioners.
+    decay
+        Weight of a trip by its minutes (see :func:`step`, :func:`stepwise`,
+        :func:`gaussian`, :func:`power`). Default: :func:`step` at the threshold of
+        ``catchment.toml`` (30 minutes, Luo & Wang 2003).
+
+    Returns
+    -------
+    CatchmentResult
+        ``by_origin`` with ``population`` and ``accessibility`` (supply units per
+        inhabitant; 0 for an origin that reaches no site), ``by_site`` with ``supply``,
+        ``weighted_demand`` and ``supply_ratio``, and ``unreached_sites``.
+
+    Warns
+    -----
+    DataWarning
+        When a site with supply is reached by no demand, or an origin of the demand has
+        no row in ``times``.
+    """
+    if decay is None:
+        decay = step(load_catchment_parameters().two_step_threshold_min)
+    access, by_site, unreached = _fca(times, demand, supply, decay)
+    by_origin = pd.DataFrame(
+        {C.POPULATION: demand.to_numpy(dtype=np.float64), C.ACCESSIBILITY: access},
+        index=demand.index,
+    )
+    by_origin.index.name = C.ORIGIN_ID
+    return CatchmentResult(by_origin, by_site, unreached)
+
+
+def enhanced_two_step_fca(
+    times: pd.DataFrame,
+    demand: pd.Series,
+    supply: pd.Series,
+    *,
+    bands: Mapping[float, float] | None = None,
+) -> CatchmentResult:
+    """Enhanced 2SFCA (E2SFCA, Luo & Qi 2009): 2SFCA with banded weights in both steps.
+
+    ``bands`` is ``{upper bound in minutes: weight}`` (closed on the right); default:
+    Luo & Qi's 1.00, 0.68, 0.22 for 0-10, 10-20, 20-30 minutes (``catchment.toml``).
+    See :func:`two_step_fca` for the other parameters and the result.
+    """
+    decay = luo_qi_2009() if bands is None else stepwise(bands)
+    return two_step_fca(times, demand, supply, decay=decay)
+
+
+def apl(
+    times: pd.DataFrame,
+    demand: pd.Series,
+    supply_consultations: pd.Series,
+    *,
+    decay: Decay | None = None,
+    standardised_population: pd.Series | None = None,
+) -> CatchmentResult:
+    """APL-style index (accessibilité potentielle localisée, DREES/IRDES).
+
+    A floating catchment whose result reads "consultations (or FTE practitioners)
+    accessible per inhabitant a year". The DREES computes it between communes with a
+    banded decay over 20 minutes and a demand standardised by the consumption of GP
+    care of each age group; this function takes that standardised demand as an explicit
+    input, since the DREES's age weights are not published with the method here.
+
+    Parameters
+    ----------
+    times, demand
+        As in :func:`two_step_fca`.
+    supply_consultations
+        Supply per site, indexed by site id: consultations and visits a year (or FTE
+        practitioners; the result is then FTE per inhabitant). For the zonage the
+        DREES leaves out practitioners aged over 65: prepare the supply accordingly.
+    decay
+        Default :func:`drees_apl` (1 up to 10 min, 2/3 to 15, 1/3 to 20).
+    standardised_population
+        Age-standardised demand per origin (same ids as ``demand``), used in step 1
+        instead of ``demand``; see :func:`standardise_population`. ``None``: the plain
+        population (an unweighted APL).
+
+    Returns
+    -------
+    CatchmentResult
+        ``by_origin`` has ``population``, ``standardised_population`` (when given) and
+        ``apl``; compare it with :func:`underserved`.
+    """
+    if decay is None:
+        decay = drees_apl()
+    access, by_site, unreached = _fca(
+        times, demand, supply_consultations, decay, step1_demand=standardised_population
+    )
+    cols: dict[str, NDArray[np.float64]] = {C.POPULATION: demand.to_numpy(dtype=np.float64)}
+    if standardised_population is not None:
+        cols[C.STANDARDISED_POPULATION] = standardised_population.reindex(demand.index).to_numpy(
+            dtype=np.float64
+        )
+    cols[C.APL] = access
+    by_origin = pd.DataFrame(cols, index=demand.index)
+    by_origin.index.name = C.ORIGIN_ID
+    return CatchmentResult(by_origin, by_site, unreached)
+
+
+def standardise_population(counts: pd.DataFrame, consumption: Mapping[str, float]) -> pd.Series:
+    """Age-standardised demand: ``sum_g counts[g] * consumption[g]`` for each row.
+
+    ``consumption`` gives, for each age-group column of ``counts``, the group's use of
+    the service relative to the whole population's average use (so that a population
+    with the reference age structure keeps its size). The DREES derives such weights
+    from Assurance maladie data; none are shipped with this project.
+    """
+    require_columns(counts, list(consumption), where="population by age group")
+    weights = pd.Series(consumption, dtype=np.float64)
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise DataError(f"consumption weights must be finite and >= 0, got {dict(consumption)}")
+    values = counts[list(consumption)].astype(np.float64)
+    if not np.isfinite(values.to_numpy()).all() or (values.to_numpy() < 0).any():
+        raise DataError("population by age group: counts must be finite and >= 0")
+    out = values.to_numpy() @ weights.to_numpy()
+    return pd.Series(out, index=counts.index, name=C.STANDARDISED_POPULATION)
+
+
+def underserved(
+    values: pd.Series, *, below: float | None = None, parameters: CatchmentParameters | None = None
+) -> pd.Series:
+    """True where an APL is strictly below the "sous-dense" threshold (default 2.5).
+
+    The 2017 zonage applies the threshold to the APL of a territoire de vie-santé, the
+    population-weighted mean of its communes' APL (see :func:`population_weighted_mean`).
+    """
+    if below is None:
+        below = (parameters or load_catchment_parameters()).underserved_below
+    return (values < below).rename("underserved")
+
+
+def population_weighted_mean(
+    values: pd.Series, population: pd.Series, groups: pd.Series
+) -> pd.Series:
+    """Population-weighted mean of an origin indicator by group (commune, EPCI, ...).
+
+    Parameters
+    ----------
+    values
+        The indicator, indexed by origin id (no NaN).
+    population
+        The weights, indexed by origin id (finite, >= 0).
+    groups
+        The group of each origin, indexed by origin id.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by group; NaN for a group whose population is 0.
+    """
+    population = _check_amounts(population, what="population", index_name="origin id")
+    for name, s in (("values", values), ("groups", groups)):
+        missing = ~population.index.isin(s.index)
+        if missing.any():
+            raise DataError(
+                f"{name}: {int(missing.sum())} origin id(s) of the population are missing, "
+                "e.g. " + ", ".join(map(str, population.index[missing][:10]))
+            )
+    v = values.reindex(population.index)
+    if v.isna().any():
+        raise DataError(f"values: {int(v.isna().sum())} NaN value(s); expected numbers")
+    g = groups.reindex(population.index)
+    if g.isna().any():
+        raise DataError(f"groups: {int(g.isna().sum())} origin(s) have no group")
+    frame = pd.DataFrame({"wv": v.to_numpy() * population.to_numpy(), "w": population.to_numpy()})
+    sums = frame.groupby(g.to_numpy(), sort=True).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = sums["wv"] / sums["w"].where(sums["w"] > 0)
+    out.index.name = groups.name
+    return out.rename(values.name)

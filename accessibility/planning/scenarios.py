@@ -1,0 +1,895 @@
+"""What-if scenarios: edits of the road network and of the services, read from TOML files.
+
+A scenario (``data/scenarios/<name>.toml``, format in ``data/scenarios/README.md``) lists
+
+* ``[[closure]]``: close a route (by ``ref``) between two points: Travel Mapping
+  waypoint labels (``"ColGab"``), commune names (``"Valloire"``) or ``[lon, lat]``;
+  the edges of that route on the shortest path (by length, on the route only) between
+  the two points are closed, in both directions: they get ``closed = True``, which
+  routing leaves out (:attr:`RoadNetwork.open_edges`) but snapping keeps, so that a
+  place beside a closed road is attached to it as on the base network and is reported
+  cut off rather than silently moved to another road;
+* ``[[speed]]``: multiply speeds by ``factor`` or set them to ``kph`` on the edges that
+  match every selector given (``road_class``, ``mountain``, ``ref``, ``section``,
+  ``min_altitude_m`` / ``max_altitude_m`` where the nodes carry ``elevation_m``);
+* ``[[link]]``: add a two-way road between two ``[lon, lat]`` points;
+* ``[[service]]``: add, remove or close a service (see :func:`apply_service_edits`).
+
+:func:`apply_scenario` returns a NEW :class:`RoadNetwork` with the same nodes (so that
+cell snapping keeps its meaning) and reports, in ``meta["scenario"]``, which nodes can
+no longer be reached; travel times to and from them come out NaN. The base network
+(and its cache entry) is never modified.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import re
+import tarfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from pyproj import Transformer
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from accessibility.core import columns as C
+from accessibility.core.errors import DataError, NetworkError
+from accessibility.core.names import normalise_name
+from accessibility.core.paths import Paths, default_paths, project_data_dir
+from accessibility.network.graph import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+SCENARIO_DIR = Path("scenarios")
+#: Largest distance (m) between a named point and the route it should lie on.
+MAX_POINT_DISTANCE_M = 3_000.0
+#: A Travel Mapping waypoint and a network node are the same point within this (m).
+LABEL_TOLERANCE_M = 5.0
+#: Edge column holding the Travel Mapping route file (``fraara.d090273``).
+ROUTE_ROOT = "route_root"
+
+Point = str | tuple[float, float]
+
+
+class ScenarioError(DataError):
+    """A scenario file is invalid, or one of its edits matches nothing."""
+
+
+# --------------------------------------------------------------------------------------
+# the scenario file
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Close route ``ref`` between two points (labels, commune names or lon/lat)."""
+
+    index: int
+    ref: str
+    start: Point
+    end: Point
+    name: str = ""
+    source: str = ""
+    usual_dates: str = ""
+
+
+@dataclass(frozen=True)
+class SpeedEdit:
+    """Change the speed of the edges that match every given selector."""
+
+    index: int
+    factor: float | None = None
+    kph: float | None = None
+    road_class: tuple[str, ...] = ()
+    mountain: bool | None = None
+    ref: tuple[str, ...] = ()
+    exclude_ref: tuple[str, ...] = ()
+    section: tuple[str, Point, Point] | None = None
+    min_altitude_m: float | None = None
+    max_altitude_m: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A two-way road between the nodes nearest two lon/lat points."""
+
+    index: int
+    start: tuple[float, float]
+    end: tuple[float, float]
+    road_class: str
+    speed_kph: float | None = None
+    length_m: float | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceEdit:
+    """Add, remove or close (for the scenario's season) a service."""
+
+    index: int
+    action: str
+    service_id: str
+    category: str = ""
+    label: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    count: float = 1.0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of edits (see the module docstring)."""
+
+    name: str
+    file: Path | None
+    description: str = ""
+    season: str = ""
+    closures: tuple[Closure, ...] = ()
+    speeds: tuple[SpeedEdit, ...] = ()
+    links: tuple[NewLink, ...] = ()
+    services: tuple[ServiceEdit, ...] = ()
+    population: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[population]`` table (seasonal visitors), read by
+    :mod:`accessibility.inputs.seasonal`."""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.closures or self.speeds or self.links or self.services)
+
+
+def _where(file: Path | str | None, table: str, index: int) -> str:
+    return f"{file or '<scenario>'}: [[{table}]] #{index + 1}"
+
+
+def _point(raw: Any, where: str, key: str) -> Point:
+    if isinstance(raw, str) and raw.strip():
+        return raw.strip()
+    if (
+        isinstance(raw, list | tuple)
+        and len(raw) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)
+    ):
+        lon, lat = float(raw[0]), float(raw[1])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ScenarioError(f"{where}: {key} = {raw!r} is not a [lon, lat] pair in degrees")
+        return (lon, lat)
+    raise ScenarioError(
+        f"{where}: {key} must be a waypoint label, a commune name or [lon, lat]; got {raw!r}"
+    )
+
+
+def _lonlat(raw: Any, where: str, key: str) -> tuple[float, float]:
+    p = _point(raw, where, key)
+    if isinstance(p, str):
+        raise ScenarioError(f"{where}: {key} must be [lon, lat]; got {raw!r}")
+    return p
+
+
+def _strings(raw: Any, where: str, key: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
+        return tuple(raw)
+    raise ScenarioError(f"{where}: {key} must be a string or a list of strings; got {raw!r}")
+
+
+def _number(raw: Any, where: str, key: str, *, positive: bool = True) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ScenarioError(f"{where}: {key} must be a number; got {raw!r}")
+    if positive and not raw > 0:
+        raise ScenarioError(f"{where}: {key} must be > 0; got {raw!r}")
+    return float(raw)
+
+
+def _check_keys(entry: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise ScenarioError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(allowed))}"
+        )
+
+
+def parse_scenario(raw: Mapping[str, Any], *, name: str, file: Path | None = None) -> Scenario:
+    """Build a :class:`Scenario` from a parsed TOML mapping (see ``load_scenario``)."""
+    top = {"name", "description", "season", "closure", "speed", "link", "service", "population"}
+    _check_keys(raw, top, str(file or "<scenario>"))
+    closures = []
+    for i, e in enumerate(raw.get("closure", [])):
+        w = _where(file, "closure", i)
+        _check_keys(e, {"ref", "from", "to", "name", "source", "usual_dates", "note"}, w)
+        if not isinstance(e.get("ref"), str):
+            raise ScenarioError(f'{w}: ref (the route number, e.g. "D902") is required')
+        for k in ("from", "to"):
+            if k not in e:
+                raise ScenarioError(f"{w}: {k} is required")
+        closures.append(
+            Closure(
+                index=i,
+                ref=e["ref"],
+                start=_point(e["from"], w, "from"),
+                end=_point(e["to"], w, "to"),
+                name=str(e.get("name", "")),
+                source=str(e.get("source", "")),
+                usual_dates=str(e.get("usual_dates", "")),
+            )
+        )
+    speeds = []
+    for i, e in enumerate(raw.get("speed", [])):
+        w = _where(file, "speed", i)
+        _check_keys(
+            e,
+            {
+                "factor",
+                "kph",
+                "road_class",
+                "mountain",
+                "ref",
+                "exclude_ref",
+                "section",
+                "min_altitude_m",
+                "max_altitude_m",
+                "note",
+                "source",
+            },
+            w,
+        )
+        factor, kph = _number(e.get("factor"), w, "factor"), _number(e.get("kph"), w, "kph")
+        if (factor is None) == (kph is None):
+            raise ScenarioError(f"{w}: give exactly one of factor or kph")
+        mountain = e.get("mountain")
+        if mountain is not None and not isinstance(mountain, bool):
+            raise ScenarioError(f"{w}: mountain must be true or false; got {mountain!r}")
+        section = None
+        if "section" in e:
+            s = e["section"]
+            if not isinstance(s, Mapping) or not {"ref", "from", "to"} <= set(s):
+                raise ScenarioError(f"{w}: section must be {{ ref = ..., from = ..., to = ... }}")
+            section = (
+                str(s["ref"]),
+                _point(s["from"], w, "section.from"),
+                _point(s["to"], w, "section.to"),
+            )
+        sel = {
+            "road_class": _strings(e.get("road_class"), w, "road_class"),
+            "ref": _strings(e.get("ref"), w, "ref"),
+            "exclude_ref": _strings(e.get("exclude_ref"), w, "exclude_ref"),
+        }
+        min_alt = _number(e.get("min_altitude_m"), w, "min_altitude_m", positive=False)
+        max_alt = _number(e.get("max_altitude_m"), w, "max_altitude_m", positive=False)
+        if not (
+            sel["road_class"]
+            or sel["ref"]
+            or mountain is not None
+            or section
+            or min_alt is not None
+            or max_alt is not None
+        ):
+            raise ScenarioError(f"{w}: no selector (road_class, mountain, ref, section, altitude)")
+        speeds.append(
+            SpeedEdit(
+                index=i,
+                factor=factor,
+                kph=kph,
+                mountain=mountain,
+                section=section,
+                min_altitude_m=min_alt,
+                max_altitude_m=max_alt,
+                note=str(e.get("note", "")),
+                **sel,
+            )
+        )
+    links = []
+    for i, e in enumerate(raw.get("link", [])):
+        w = _where(file, "link", i)
+        _check_keys(e, {"from", "to", "road_class", "speed_kph", "length_m", "name", "note"}, w)
+        if not isinstance(e.get("road_class"), str):
+            raise ScenarioError(f"{w}: road_class is required")
+        links.append(
+            NewLink(
+                index=i,
+                start=_lonlat(e.get("from"), w, "from"),
+                end=_lonlat(e.get("to"), w, "to"),
+                road_class=e["road_class"],
+                speed_kph=_number(e.get("speed_kph"), w, "speed_kph"),
+                length_m=_number(e.get("length_m"), w, "length_m"),
+                name=str(e.get("name", "")),
+            )
+        )
+    services = []
+    for i, e in enumerate(raw.get("service", [])):
+        w = _where(file, "service", i)
+        _check_keys(
+            e, {"action", "service_id", "category", "label", "lon", "lat", "count", "note"}, w
+        )
+        action = e.get("action")
+        if action not in ("add", "remove", "close"):
+            raise ScenarioError(f"{w}: action must be add, remove or close; got {action!r}")
+        if not isinstance(e.get("service_id"), str):
+            raise ScenarioError(f"{w}: service_id is required")
+        if action == "add":
+            for k in ("category", "lon", "lat"):
+                if k not in e:
+                    raise ScenarioError(f"{w}: an added service needs {k}")
+        services.append(
+            ServiceEdit(
+                index=i,
+                action=action,
+                service_id=e["service_id"],
+                category=str(e.get("category", "")),
+                label=str(e.get("label", "")),
+                lon=_number(e.get("lon"), w, "lon", positive=False),
+                lat=_number(e.get("lat"), w, "lat", positive=False),
+                count=_number(e.get("count", 1), w, "count") or 1.0,
+                note=str(e.get("note", "")),
+            )
+        )
+    population = raw.get("population", {})
+    if not isinstance(population, Mapping):
+        raise ScenarioError(f"{file}: [population] must be a table")
+    return Scenario(
+        name=str(raw.get("name", name)),
+        file=file,
+        description=str(raw.get("description", "")),
+        season=str(raw.get("season", "")),
+        closures=tuple(closures),
+        speeds=tuple(speeds),
+        links=tuple(links),
+        services=tuple(services),
+        population=dict(population),
+    )
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read a scenario: a shipped name (``"winter"``) or the path of a TOML file.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown name, invalid TOML, or a malformed entry (the message names the file,
+        the entry and the field).
+    """
+    p = Path(name_or_path)
+    if p.suffix != ".toml":
+        p = project_data_dir() / SCENARIO_DIR / f"{name_or_path}.toml"
+    if not p.is_file():
+        shipped = sorted(f.stem for f in (project_data_dir() / SCENARIO_DIR).glob("*.toml"))
+        raise ScenarioError(
+            f"scenario {name_or_path!r}: no file {p}; shipped scenarios: {', '.join(shipped)}"
+        )
+    try:
+        with p.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{p}: not valid TOML: {exc}") from exc
+    return parse_scenario(raw, name=p.stem, file=p)
+
+
+# --------------------------------------------------------------------------------------
+# locating points
+# --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _wpt_labels(archive: Path) -> dict[str, pd.DataFrame]:
+    """Visible waypoint labels of every Savoie-region route root: root -> (label, lon, lat)."""
+    out: dict[str, pd.DataFrame] = {}
+    line = re.compile(r"^\s*(\S+)[^\n]*?lat=(-?[0-9.]+)&lon=(-?[0-9.]+)", re.MULTILINE)
+    raw = gzip.decompress(archive.read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+        for m in tar:
+            if m.isfile() and m.name.endswith(".wpt"):
+                text = raw[m.offset_data : m.offset_data + m.size].decode("utf-8", "replace")
+                rows = [(lab, float(lo), float(la)) for lab, la, lo in line.findall(text)]
+                root = m.name.rsplit("/", 1)[-1][:-4]
+                out[root] = pd.DataFrame(rows, columns=["label", "lon", "lat"])
+    return out
+
+
+class _Locator:
+    """Finds the network nodes named by a closure's or a section's points."""
+
+    def __init__(self, net: RoadNetwork, paths: Paths, file: Path | None) -> None:
+        self.net = net
+        self.paths = paths
+        self.file = file
+        self.to_net = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+        self._halls: pd.DataFrame | None = None
+
+    def route_edges(self, ref: str, where: str) -> np.ndarray:
+        e = self.net.edges
+        if "ref" not in e.columns:
+            raise ScenarioError(f"{where}: the network's edges have no 'ref' column")
+        mask = e["ref"].astype(str).str.replace(" ", "").str.upper() == ref.replace(" ", "").upper()
+        if not mask.any():
+            raise ScenarioError(f"{where}: no edge of the network has ref {ref!r}")
+        return np.flatnonzero(mask.to_numpy())
+
+    def _halls_table(self) -> pd.DataFrame:
+        if self._halls is None:
+            from accessibility.inputs.communes import load_town_halls
+
+            h = load_town_halls(self.paths)
+            x, y = self.to_net.transform(h.geometry.x.to_numpy(), h.geometry.y.to_numpy())
+            self._halls = pd.DataFrame(
+                {"key": h[C.COMMUNE_NAME].map(normalise_name).to_numpy(), "x": x, "y": y}
+            )
+        return self._halls
+
+    def _label_xy(self, label: str, edge_idx: np.ndarray) -> list[tuple[float, float]]:
+        e = self.net.edges
+        if ROUTE_ROOT not in e.columns:
+            return []
+        from accessibility.inputs.sources import fetch
+        from accessibility.network.travelmapping import SOURCE_NAME
+
+        labels = _wpt_labels(fetch(SOURCE_NAME, self.paths))
+        found = []
+        for root in pd.unique(e[ROUTE_ROOT].to_numpy()[edge_idx]):
+            t = labels.get(str(root))
+            if t is None:
+                continue
+            hit = t[t["label"].str.lstrip("+*") == label]
+            for lon, lat in zip(hit["lon"], hit["lat"], strict=True):
+                found.append(self.to_net.transform(lon, lat))
+        return found
+
+    def node(self, point: Point, edge_idx: np.ndarray, where: str) -> int:
+        """Node of the route (edges ``edge_idx``) at ``point``."""
+        e = self.net.edges
+        nodes = np.unique(
+            np.concatenate([e[C.U].to_numpy()[edge_idx], e[C.V].to_numpy()[edge_idx]])
+        )
+        xy = self.net.nodes.loc[nodes, ["x", "y"]].to_numpy()
+        tree = cKDTree(xy)
+        if isinstance(point, tuple):
+            candidates = [self.to_net.transform(*point)]
+            what, tol = f"[{point[0]}, {point[1]}]", MAX_POINT_DISTANCE_M
+        else:
+            candidates = self._label_xy(point, edge_idx)
+            what, tol = f"waypoint label {point!r}", LABEL_TOLERANCE_M
+            if not candidates:
+                h = self._halls_table()
+                hit = h[h["key"] == normalise_name(point)]
+                candidates = list(zip(hit["x"], hit["y"], strict=True))
+                what, tol = f"commune {point!r} (its town hall)", MAX_POINT_DISTANCE_M
+        if not candidates:
+            raise ScenarioError(
+                f"{where}: {point!r} is neither a Travel Mapping waypoint label of this "
+                "route nor a commune name"
+            )
+        d, i = tree.query(np.asarray(candidates, dtype=float))
+        best = int(np.argmin(d))
+        if d[best] > tol:
+            raise ScenarioError(
+                f"{where}: {what} is {d[best]:.0f} m from the route (more than {tol:.0f} m)"
+            )
+        return int(nodes[i[best]])
+
+    def section_edges(self, ref: str, start: Point, end: Point, where: str) -> np.ndarray:
+        """Rows (positions) of the route's edges on the path between two points, both ways."""
+        idx = self.route_edges(ref, where)
+        a, b = self.node(start, idx, where), self.node(end, idx, where)
+        if a == b:
+            raise ScenarioError(f"{where}: {start!r} and {end!r} are the same node of {ref}")
+        e = self.net.edges
+        u, v = e[C.U].to_numpy()[idx], e[C.V].to_numpy()[idx]
+        w = np.maximum(e[C.LENGTH_M].to_numpy(dtype=float)[idx], 1e-6)
+        n = self.net.n_nodes
+        g = sp.csr_matrix((w, (u, v)), shape=(n, n))
+        _, pred = dijkstra(g, directed=False, indices=a, return_predecessors=True)
+        if pred[b] < 0:
+            raise ScenarioError(f"{where}: {ref} does not connect {start!r} to {end!r}")
+        pairs = set()
+        node = b
+        while node != a:
+            p = int(pred[node])
+            pairs.add((min(p, node), max(p, node)))
+            node = p
+        lo, hi = (
+            np.minimum(e[C.U].to_numpy(), e[C.V].to_numpy()),
+            np.maximum(e[C.U].to_numpy(), e[C.V].to_numpy()),
+        )
+        on_route = np.zeros(len(e), dtype=bool)
+        on_route[idx] = True
+        key = pd.Series(list(zip(lo, hi, strict=True)))
+        return np.flatnonzero(key.isin(pairs).to_numpy() & on_route)
+
+
+# --------------------------------------------------------------------------------------
+# applying a scenario
+# --------------------------------------------------------------------------------------
+
+
+def _speed_mask(edit: SpeedEdit, net: RoadNetwork, loc: _Locator, where: str) -> np.ndarray:
+    e = net.edges
+    mask = np.ones(len(e), dtype=bool)
+    if edit.road_class:
+        mask &= e[C.ROAD_CLASS].isin(edit.road_class).to_numpy()
+    if edit.mountain is not None:
+        if "mountain" not in e.columns:
+            raise ScenarioError(f"{where}: the network's edges have no 'mountain' column")
+        mask &= e["mountain"].fillna(False).astype(bool).to_numpy() == edit.mountain
+    if edit.ref:
+        refs = {r.replace(" ", "").upper() for r in edit.ref}
+        if "ref" not in e.columns:
+            raise ScenarioError(f"{where}: the network's edges have no 'ref' column")
+        mask &= e["ref"].astype(str).str.replace(" ", "").str.upper().isin(refs).to_numpy()
+    if edit.exclude_ref and "ref" in e.columns:
+        refs = {r.replace(" ", "").upper() for r in edit.exclude_ref}
+        mask &= ~e["ref"].astype(str).str.replace(" ", "").str.upper().isin(refs).to_numpy()
+    if edit.section is not None:
+        sec = np.zeros(len(e), dtype=bool)
+        sec[loc.section_edges(*edit.section, where)] = True
+        mask &= sec
+    if edit.min_altitude_m is not None or edit.max_altitude_m is not None:
+        if "elevation_m" not in net.nodes.columns:
+            raise ScenarioError(
+                f"{where}: an altitude band needs node elevations (nodes column "
+                "'elevation_m'); this network has none (Travel Mapping networks carry no "
+                "elevation). Use mountain = true or a named section instead"
+            )
+        z = net.nodes["elevation_m"].to_numpy(dtype=float)
+        mid = (z[e[C.U].to_numpy()] + z[e[C.V].to_numpy()]) / 2
+        if edit.min_altitude_m is not None:
+            mask &= mid >= edit.min_altitude_m
+        if edit.max_altitude_m is not None:
+            mask &= mid < edit.max_altitude_m
+    return mask
+
+
+def _describe(edit: Any) -> str:
+    fields = {k: v for k, v in vars(edit).items() if k != "index" and v not in (None, (), "")}
+    return ", ".join(f"{k}={v!r}" for k, v in fields.items())
+
+
+def apply_scenario(
+    net: RoadNetwork, scenario: Scenario, *, paths: Paths | None = None
+) -> RoadNetwork:
+    """Apply a scenario's road edits to ``net`` and return a new network.
+
+    Closures come first, then speed edits in file order (factors multiply), then new
+    links. Edited edges get ``travel_time_s`` scaled by old speed / new speed (equal to
+    ``length_m / speed`` on networks built that way). The node table is unchanged.
+
+    Returns
+    -------
+    RoadNetwork
+        ``meta["scenario"]`` holds the scenario name, the edges closed and slowed per
+        edit, and ``unreachable_nodes``: nodes that had a road in ``net`` and are no
+        longer in the largest strongly connected part of the edited network.
+
+    Raises
+    ------
+    ScenarioError
+        An edit that matches nothing (the message names the file, the entry and what
+        was looked for).
+    """
+    paths = paths or default_paths()
+    loc = _Locator(net, paths, scenario.file)
+    edges = net.edges.copy()
+    report: dict[str, Any] = {"name": scenario.name, "closures": [], "speeds": [], "links": []}
+
+    closed = np.zeros(len(edges), dtype=bool)
+    for c in scenario.closures:
+        where = f"{_where(scenario.file, 'closure', c.index)} ({c.name or c.ref})"
+        rows = loc.section_edges(c.ref, c.start, c.end, where)
+        if len(rows) == 0:  # pragma: no cover - section_edges raises first
+            raise ScenarioError(f"{where}: matched no edge ({_describe(c)})")
+        closed[rows] = True
+        report["closures"].append(
+            {
+                "name": c.name,
+                "ref": c.ref,
+                "edges": len(rows),
+                "length_km": float(edges[C.LENGTH_M].to_numpy()[rows].sum() / 2000),
+            }
+        )
+
+    speed = edges[C.SPEED_KPH].to_numpy(dtype=float).copy()
+    for s in scenario.speeds:
+        where = _where(scenario.file, "speed", s.index)
+        mask = _speed_mask(s, net, loc, where) & ~closed
+        if not mask.any():
+            raise ScenarioError(f"{where}: matched no open edge ({_describe(s)})")
+        speed[mask] = speed[mask] * s.factor if s.factor is not None else s.kph
+        report["speeds"].append({"index": s.index, "edges": int(mask.sum()), "note": s.note})
+    old = edges[C.SPEED_KPH].to_numpy(dtype=float)
+    changed = speed != old
+    tt = edges[C.TRAVEL_TIME_S].to_numpy(dtype=float).copy()
+    tt[changed] = tt[changed] * old[changed] / speed[changed]
+    edges[C.SPEED_KPH] = speed
+    edges[C.TRAVEL_TIME_S] = tt
+    prior = edges["closed"].fillna(False).astype(bool).to_numpy() if "closed" in edges else False
+    edges["closed"] = closed | prior
+
+    if scenario.links:
+        edges = _add_links(net, edges, scenario, report)
+    edges["closed"] = edges["closed"].fillna(False).astype(bool)
+    edges = gpd.GeoDataFrame(edges.reset_index(drop=True), geometry="geometry", crs=net.crs)
+
+    meta = {k: v for k, v in net.meta.items() if k != "cache"}
+    meta["scenario"] = report
+    edited = RoadNetwork(nodes=net.nodes, edges=edges, meta=meta)
+    unreachable = unreachable_nodes(net, edited)
+    report["unreachable_nodes"] = unreachable.tolist()  # the same dict as edited.meta's
+    if len(unreachable):
+        log.warning(
+            "scenario %s: %d nodes can no longer be reached (times to/from them are NaN)",
+            scenario.name,
+            len(unreachable),
+        )
+    return edited
+
+
+def _add_links(
+    net: RoadNetwork, edges: pd.DataFrame, scenario: Scenario, report: dict[str, Any]
+) -> pd.DataFrame:
+    from accessibility.network.speeds import load_speed_table
+
+    to_net = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+    used = np.unique(np.concatenate([net.edges[C.U].to_numpy(), net.edges[C.V].to_numpy()]))
+    xy_all = net.nodes[["x", "y"]].to_numpy()
+    tree = cKDTree(xy_all[used])
+    rows = []
+    table = None
+    for lk in scenario.links:
+        where = _where(scenario.file, "link", lk.index)
+        ends = []
+        for p in (lk.start, lk.end):
+            d, i = tree.query(to_net.transform(*p))
+            if d > MAX_POINT_DISTANCE_M:
+                raise ScenarioError(
+                    f"{where}: [{p[0]}, {p[1]}] is {d:.0f} m from the nearest road node "
+                    f"(more than {MAX_POINT_DISTANCE_M:.0f} m)"
+                )
+            ends.append(int(used[i]))
+        a, b = ends
+        if a == b:
+            raise ScenarioError(f"{where}: both ends snap to the same node {a}")
+        length = lk.length_m or float(np.hypot(*(xy_all[a] - xy_all[b])))
+        if lk.speed_kph is None:
+            table = table or load_speed_table()
+            try:
+                kph = float(table.speed_for(lk.road_class))
+            except NetworkError as exc:
+                raise ScenarioError(f"{where}: {exc}") from exc
+        else:
+            kph = lk.speed_kph
+        for p, q in ((a, b), (b, a)):
+            rows.append(
+                {
+                    C.U: p,
+                    C.V: q,
+                    C.LENGTH_M: length,
+                    C.SPEED_KPH: kph,
+                    C.TRAVEL_TIME_S: length / (kph / 3.6),
+                    C.ROAD_CLASS: lk.road_class,
+                    "ref": lk.name or "scenario link",
+                    "geometry": shapely.LineString([xy_all[p], xy_all[q]]),
+                }
+            )
+        report["links"].append(
+            {"name": lk.name, "from_node": a, "to_node": b, "length_m": length, "speed_kph": kph}
+        )
+    add = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+    if "mountain" in edges.columns:
+        add["mountain"] = False
+    return pd.concat([edges, add], ignore_index=True)
+
+
+def unreachable_nodes(base: RoadNetwork, edited: RoadNetwork) -> np.ndarray:
+    """Nodes with a road in ``base`` that are outside the edited network's main part.
+
+    The main part is the largest strongly connected component of ``edited``; a node
+    outside it cannot both reach it and be reached from it. (Self-loops, such as the stubs of
+    closed edges, connect nothing.)
+    """
+
+    def strong(net: RoadNetwork) -> np.ndarray:
+        _, labels = connected_components(net.csr(), directed=True, connection="strong")
+        return labels
+
+    e = base.edges
+    had_road = np.zeros(base.n_nodes, dtype=bool)
+    had_road[e[C.U].to_numpy()] = True
+    had_road[e[C.V].to_numpy()] = True
+    base_labels = strong(base)
+    main_base = np.bincount(base_labels[had_road]).argmax()
+    labels = strong(edited)
+    main = np.bincount(labels[had_road & (base_labels == main_base)]).argmax()
+    return np.flatnonzero(had_road & (base_labels == main_base) & (labels != main))
+
+
+def closed_edges(base: RoadNetwork, edited: RoadNetwork) -> pd.DataFrame:
+    """Edges of ``base`` (u, v, ref) that are absent from ``edited``."""
+    key = ["u", "v"]
+    b = base.edges[[*key, *(["ref"] if "ref" in base.edges.columns else [])]]
+    e = edited.edges
+    open_ = e[~e["closed"].fillna(False).astype(bool)] if "closed" in e.columns else e
+    m = b.merge(open_[key].drop_duplicates(), on=key, how="left", indicator=True)
+    return m[m["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# services
+# --------------------------------------------------------------------------------------
+
+
+def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.GeoDataFrame:
+    """Apply the ``[[service]]`` entries to a services layer; return a new layer.
+
+    ``add`` appends a service (``service_id``, ``category``, ``lon``, ``lat``, ``count``);
+    ``remove`` and ``close`` (closed for the scenario's season) drop the service with
+    that ``service_id``; the result's ``meta``-like column ``scenario_edit`` says what
+    was done to each added row.
+
+    Raises
+    ------
+    ScenarioError
+        Removing or closing an unknown id, or adding an id that exists.
+    """
+    out = services.copy()
+    ids = set(out[C.SERVICE_ID].astype(str))
+    for s in scenario.services:
+        where = _where(scenario.file, "service", s.index)
+        if s.action in ("remove", "close"):
+            if s.service_id not in ids:
+                raise ScenarioError(
+                    f"{where}: no service with service_id {s.service_id!r} to {s.action}"
+                )
+            out = out[out[C.SERVICE_ID].astype(str) != s.service_id]
+            ids.discard(s.service_id)
+        else:
+            if s.service_id in ids:
+                raise ScenarioError(f"{where}: service_id {s.service_id!r} already exists")
+            pt = gpd.GeoSeries(gpd.points_from_xy([s.lon], [s.lat]), crs="EPSG:4326")
+            row = gpd.GeoDataFrame(
+                {
+                    C.SERVICE_ID: [s.service_id],
+                    C.CATEGORY: [s.category],
+                    C.LABEL: [s.label or s.service_id],
+                    C.COUNT: [s.count],
+                    C.SOURCE: [f"scenario {scenario.name}"],
+                },
+                geometry=pt.to_crs(out.crs).to_numpy(),
+                crs=out.crs,
+            )
+            out = pd.concat([out, row], ignore_index=True)
+            ids.add(s.service_id)
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=services.crs)
+
+
+# --------------------------------------------------------------------------------------
+# running and comparing
+# --------------------------------------------------------------------------------------
+
+
+def scenario_study(study: Any, scenario: Scenario, *, cells: gpd.GeoDataFrame | None = None) -> Any:
+    """A copy of ``study`` with the scenario's network and services (and ``cells``)."""
+    layers = study.layers
+    changes: dict[str, Any] = {}
+    if scenario.services:
+        changes["services"] = apply_service_edits(layers.services, scenario)
+    if cells is not None:
+        changes["cells"] = cells
+    if changes:
+        layers = replace(layers, **changes)
+    net = (
+        study.network
+        if not (scenario.closures or scenario.speeds or scenario.links)
+        else apply_scenario(study.network, scenario, paths=study.paths)
+    )
+    return replace(study, layers=layers, network=net)
+
+
+def compare(
+    diag_base: Any, diag_scenario: Any, *, labels: Sequence[str] = ("summer", "winter")
+) -> pd.DataFrame:
+    """Per commune and per EPCI: the change in time to each category and in population
+    beyond its threshold, between two diagnostics (e.g. summer then winter).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``level`` (commune / epci), ``code``, ``name``, ``indicator``,
+        ``threshold_min``, ``<a>_min``, ``<b>_min``, ``change_min``, ``<a>_beyond_pop``,
+        ``<b>_beyond_pop``, ``change_beyond_pop`` (``a``, ``b`` = ``labels``). Commune
+        times are population-weighted means over the cells that have a time; EPCI times
+        are weighted by the cells' *resident* population in both cases (so a seasonal
+        scenario's visitors do not shift the weights), while the populations beyond the
+        thresholds count everyone, visitors included. ``<b>_unreachable_pop`` gives the
+        population with no route at all in each case (EPCI rows).
+    """
+    a, b = labels
+    inds = diag_base.indicators[["indicator", "threshold_min"]]
+    rows = []
+    ca, cb = (
+        diag_base.communes.set_index(C.COMMUNE_CODE),
+        diag_scenario.communes.set_index(C.COMMUNE_CODE),
+    )
+    for ind, thr in inds.itertuples(index=False):
+        if ind not in ca.columns or ind not in cb.columns:
+            continue
+        beyond = ind.replace("_min", "_beyond_pop")
+        rows.append(
+            pd.DataFrame(
+                {
+                    "level": "commune",
+                    "code": ca.index,
+                    "name": ca[C.COMMUNE_NAME].to_numpy(),
+                    "indicator": ind,
+                    "threshold_min": thr,
+                    f"{a}_min": ca[ind].to_numpy(),
+                    f"{b}_min": cb[ind].reindex(ca.index).to_numpy(),
+                    f"{a}_beyond_pop": ca[beyond].to_numpy() if beyond in ca else np.nan,
+                    f"{b}_beyond_pop": cb[beyond].reindex(ca.index).to_numpy()
+                    if beyond in cb
+                    else np.nan,
+                }
+            )
+        )
+    ea, eb = diag_base.epci, diag_scenario.epci
+    key = [C.EPCI_CODE, "indicator"]
+    m = ea.merge(eb, on=key, suffixes=("_a", "_b"))
+    rows.append(
+        pd.DataFrame(
+            {
+                "level": "epci",
+                "code": m[C.EPCI_CODE],
+                "name": m[f"{C.EPCI_NAME}_a"],
+                "indicator": m["indicator"],
+                "threshold_min": m["threshold_min_a"],
+                f"{a}_min": _resident_epci_mean(diag_base, m[C.EPCI_CODE], m["indicator"]),
+                f"{b}_min": _resident_epci_mean(diag_scenario, m[C.EPCI_CODE], m["indicator"]),
+                f"{a}_beyond_pop": m["population_beyond_a"],
+                f"{b}_beyond_pop": m["population_beyond_b"],
+                f"{a}_unreachable_pop": m["population_unreachable_a"],
+                f"{b}_unreachable_pop": m["population_unreachable_b"],
+            }
+        )
+    )
+    out = pd.concat(rows, ignore_index=True)
+    out["change_min"] = out[f"{b}_min"] - out[f"{a}_min"]
+    out["change_beyond_pop"] = out[f"{b}_beyond_pop"] - out[f"{a}_beyond_pop"]
+    return out
+
+
+def _resident_epci_mean(diag: Any, epci_codes: pd.Series, indicators: pd.Series) -> np.ndarray:
+    """Mean time per (EPCI, indicator) weighted by the *resident* population of the cells.
+
+    Two seasons weigh their cells alike this way, so that the change in time is the
+    change of the roads, not of who is counted (a seasonal scenario adds visitors to
+    ``pop_total``; the populations beyond the thresholds do count them).
+    """
+    cells = diag.cells
+    weights = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
+    epci_of = diag.communes.set_index(C.COMMUNE_CODE)[C.EPCI_CODE]
+    epci = cells[C.COMMUNE_CODE].map(epci_of).to_numpy()
+    w = weights.to_numpy(dtype=float)
+    out = np.full(len(epci_codes), np.nan)
+    for i, (code, ind) in enumerate(zip(epci_codes, indicators, strict=True)):
+        if ind not in cells.columns:
+            continue
+        t = cells[ind].to_numpy(dtype=float)
+        ok = (epci == code) & np.isfinite(t)
+        if w[ok].sum() > 0:
+            out[i] = float(np.average(t[ok], weights=w[ok]))
+    return out
