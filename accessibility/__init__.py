@@ -1,8 +1,8 @@
 """accessibility: travel times to public services over the real road network.
 
 The package follows the data flow, each subpackage importing only those before it:
-``core`` → ``inputs`` → ``network`` → ``engine`` → ``indicators`` → ``planning`` →
-``outputs`` → ``pipeline`` → ``cli``. The names most analyses need are available
+``core`` → ``inputs`` → ``network`` → ``engine`` → ``indicators`` → ``validation`` →
+``planning`` → ``outputs`` → ``pipeline`` → ``cli``. The names most analyses need are available
 here directly (loaded on first use, so ``import accessibility`` stays light)::
 
     from accessibility import open_study, run_diagnostic, nearest, od_matrix, route

@@ -13,8 +13,8 @@ import accessibility
 
 PACKAGE = Path(accessibility.__file__).parent
 #: layer order; a module may import its own layer and those before it
-LAYERS = ["core", "inputs", "network", "engine", "indicators", "planning", "outputs",
-          "pipeline", "cli"]
+LAYERS = ["core", "inputs", "network", "engine", "indicators", "validation", "planning",
+          "outputs", "pipeline", "cli"]
 COMPAT = {"diagnostic", "travel_times"}  # former module paths, aliases only
 
 

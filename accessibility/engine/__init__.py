@@ -5,5 +5,6 @@ matrices and routes (:mod:`.travel_times`) and isochrones (:mod:`.isochrones`). 
 and returns in-memory objects (GeoDataFrames, a :class:`~accessibility.network.RoadNetwork`,
 long travel-time tables); never reads source files.
 
-May import: :mod:`accessibility.core`, :mod:`accessibility.network`.
+May import: :mod:`accessibility.core`, :mod:`accessibility.inputs` (layer types),
+:mod:`accessibility.network`.
 """
