@@ -350,6 +350,7 @@ def _print_run_summary(study: object, diag: object) -> None:
 from accessibility.cli.planning import register  # noqa: E402
 
 register(main)
+main.add_command(__import__("accessibility.cli.validate", fromlist=["_"]).validate_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -624,7 +624,10 @@ def build_report(
     )
     prio = diagnostic.priority
     prio = prio[prio["priority_score"] > 0].head(top)
+    from accessibility.outputs.validation_report import reliability_for_study  # import cycle
+
     context = {
+        "reliability": reliability_for_study(study),
         "title": f"Diagnostic de l'accessibilité aux services — {terr.name}",
         "territory": terr.name,
         "date": date.today().strftime("%d/%m/%Y"),

@@ -10,6 +10,7 @@ nearest road are left out and reported apart).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from accessibility.core.errors import DataError, NetworkError
+from accessibility.core.errors import DataError, NetworkError, SnapWarning
 from accessibility.core.paths import project_data_dir
 from accessibility.core.validate import read_toml
 from accessibility.engine.snapping import snap_xy
@@ -118,8 +119,11 @@ def compare_routes(
             row["status"] = "off network"
         else:
             try:
-                res = route(net, Point(r.origin_lonlat), Point(r.destination_lonlat),
-                            crs="EPSG:4326")
+                with warnings.catch_warnings():
+                    # the access legs are reported in snap_from_m / snap_to_m
+                    warnings.simplefilter("ignore", SnapWarning)
+                    res = route(net, Point(r.origin_lonlat), Point(r.destination_lonlat),
+                                crs="EPSG:4326")
             except NetworkError:
                 row["status"] = "no route"
             else:
