@@ -1,0 +1,303 @@
+"""Validation checks on hand-made inputs whose answers are worked out by hand.
+
+Coarse vs full errors on a pair of straight-road networks, well-known routes on a tiny
+network, the population far from a single road, the national shares and summary.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+from shapely.geometry import Point, box
+from tt_grid import CRS, X0, Y0, make_network
+
+from accessibility.core.errors import DataError
+from accessibility.inputs.territory import load_territory
+from accessibility.outputs.validation_report import reliability
+from accessibility.validation.compare import (
+    band_of,
+    coarse_territory,
+    compare_networks,
+    has_full_network,
+    read_heldout,
+    weighted_median,
+)
+from accessibility.validation.coverage import (
+    commune_coverage,
+    departement_coverage,
+    far_cells,
+    far_population,
+)
+from accessibility.validation.national import national_summary, shares_within
+from accessibility.validation.routes import compare_routes, load_routes
+
+# --- coarse vs full ---
+# One straight road east of a service at x = 0. Full network: nodes at 0, 3, 8, 25, 60 km,
+# 60 km/h (1 min per km). Coarse network: nodes at 0, 8, 25, 60 km, 30 km/h up to 8 km
+# (2 min per km) and 120 km/h beyond (0.5 min per km). Cells sit on the road at 0, 3, 8,
+# 25 and 60 km with 100 ... 500 inhabitants:
+#   full   0, 3, 8, 25, 60 min
+#   coarse 0, 6, 16, 16 + 8.5 = 24.5, 16 + 26 = 42 min
+#   error  0, +3, +8, -0.5, -18 min
+KM = (0.0, 3.0, 8.0, 25.0, 60.0)
+POP = (100.0, 200.0, 300.0, 400.0, 500.0)
+
+
+def _line(kms: tuple[float, ...], speeds: list[float]):
+    xy = [(X0 + 1000 * k, Y0) for k in kms]
+    arcs = [(i, i + 1) for i in range(len(kms) - 1)]
+    net = make_network(xy, arcs + [(b, a) for a, b in arcs])
+    e = net.edges
+    kph = np.array(speeds + speeds)
+    e["speed_kph"] = kph
+    e["travel_time_s"] = e["length_m"] / (kph / 3.6)
+    return net
+
+
+def _cells(kms=KM, pops=POP, dy=0.0, communes=None):
+    x = np.array([X0 + 1000 * k for k in kms])
+    y = np.full(len(kms), Y0 + dy) if np.isscalar(dy) else Y0 + np.asarray(dy)
+    return gpd.GeoDataFrame(
+        {
+            "cell_id": [f"c{i}" for i in range(len(x))],
+            "commune_code": communes or ["73001"] * len(x),
+            "pop_total": list(pops),
+            "x": x,
+            "y": y,
+        },
+        geometry=[box(a - 500, b - 500, a + 500, b + 500) for a, b in zip(x, y, strict=True)],
+        crs=CRS,
+    )
+
+
+def _services():
+    return gpd.GeoDataFrame(
+        {"service_id": ["s0"], "category": ["france_services"]},
+        geometry=[Point(X0, Y0)],
+        crs=CRS,
+    )
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    full = _line(KM, [60.0] * 4)
+    coarse = _line((0.0, 8.0, 25.0, 60.0), [30.0, 120.0, 120.0])
+    return compare_networks(full, coarse, _cells(), _services(), categories=["france_services"])
+
+
+def test_paired_times_match_the_hand_computed_ones(comparison):
+    t = comparison.times
+    assert t["full_min"].to_numpy() == pytest.approx([0, 3, 8, 25, 60], abs=1e-6)
+    assert t["coarse_min"].to_numpy() == pytest.approx([0, 6, 16, 24.5, 42], abs=1e-6)
+    assert list(t["band"].astype(str)) == ["0-5", "0-5", "5-10", "20-30", ">45"]
+
+
+def test_errors_by_band_are_population_weighted(comparison):
+    b = comparison.by_band.set_index("band")
+    assert list(b.index) == ["0-5", "5-10", "20-30", ">45", "all"]
+    # 0-5: errors 0 (100 people) and +3 (200): mean 600 / 300 = 2 min, 600 / 600 = +100 %
+    assert b.loc["0-5", "mean_signed_error_min"] == pytest.approx(2.0)
+    assert b.loc["0-5", "mean_signed_error_pct"] == pytest.approx(100.0)
+    assert b.loc["0-5", "median_abs_error_min"] == pytest.approx(3.0)  # 200 of 300 people
+    assert b.loc["0-5", "population"] == 300
+    assert b.loc["20-30", "mean_signed_error_pct"] == pytest.approx(-2.0)
+    assert b.loc[">45", "mean_signed_error_pct"] == pytest.approx(-30.0)
+    # all: (600 + 2400 - 200 - 9000) / 1500 min; / (600 + 2400 + 10000 + 30000) people-min
+    assert b.loc["all", "mean_signed_error_min"] == pytest.approx(-6200 / 1500)
+    assert b.loc["all", "mean_signed_error_pct"] == pytest.approx(-620000 / 43000)
+    c = comparison.by_category.set_index("category")
+    assert c.loc["france_services", "mean_signed_error_min"] == pytest.approx(-6200 / 1500)
+
+
+def test_weighted_median_and_bands():
+    assert weighted_median(np.array([1.0, 2.0, 10.0]), np.array([1.0, 1.0, 5.0])) == 10.0
+    assert np.isnan(weighted_median(np.array([]), np.array([])))
+    bands = band_of([0, 4.99, 5, 44.9, 45, np.nan])
+    assert list(bands[:5]) == ["0-5", "0-5", "5-10", "30-45", ">45"]
+    assert pd.isna(bands[5])
+
+
+def test_unreached_pairs_are_counted_not_averaged():
+    full = _line(KM, [60.0] * 4)
+    # coarse: the service's road (0-8 km) and a road cut off from it (20-30 km)
+    xy = [(X0 + 1000 * k, Y0) for k in (0.0, 8.0, 20.0, 30.0)]
+    coarse = make_network(xy, [(0, 1), (1, 0), (2, 3), (3, 2)])
+    cells = _cells(kms=(3.0, 25.0), pops=(10.0, 20.0))
+    comp = compare_networks(full, coarse, cells, _services(), categories=["france_services"])
+    row = comp.by_band.set_index("band").loc["all"]
+    assert row["unreached_population"] == 20
+    assert row["population"] == 10
+    assert row["mean_signed_error_min"] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(DataError, match="none of the categories"):
+        compare_networks(full, coarse, cells, _services(), categories=["hospital"])
+
+
+def test_coarse_variant_of_corsica_uses_travel_mapping(paths):
+    corse = load_territory("corse", paths)
+    assert has_full_network(corse)
+    coarse = coarse_territory(corse)
+    assert coarse.sources["network"]["reader"] == "travelmapping"
+    assert not has_full_network(coarse)
+    assert corse.sources["network"]["reader"] == "lines"  # the original is untouched
+    assert not has_full_network(load_territory("maurienne", paths))
+
+
+def test_heldout_file_absent_or_bad(tmp_path):
+    assert read_heldout(tmp_path / "none.csv") is None
+    bad = tmp_path / "h.csv"
+    bad.write_text("region,band\n", encoding="utf-8")
+    with pytest.raises(DataError, match="h.csv: no rows"):
+        read_heldout(bad)
+    bad.write_text("region,band,median_abs_error_min\nGRE,0-5,0.7\n", encoding="utf-8")
+    assert read_heldout(bad).loc[0, "median_abs_error_min"] == 0.7
+
+
+# --- well-known routes ---
+
+TO_LONLAT = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+
+def _lonlat(x: float, y: float) -> str:
+    lon, lat = TO_LONLAT.transform(x, y)
+    return f"[{lon:.7f}, {lat:.7f}]"
+
+
+def _routes_file(tmp_path, extra: str = "") -> str:
+    # a 10 km road east from (X0, Y0); the route is published as 12.5 km
+    text = f"""
+[[route]]
+name = "Test road"
+from = "A"
+to = "B"
+from_lonlat = {_lonlat(X0, Y0)}
+to_lonlat = {_lonlat(X0 + 10_000, Y0)}
+published_km = 12.5
+source = "https://example.org/a-b"
+measures = "road length"
+coordinates = "hand-made"
+
+[[route]]
+name = "Far away"
+from = "C"
+to = "D"
+from_lonlat = [2.35, 48.85]
+to_lonlat = [2.36, 48.86]
+published_km = 1
+source = "https://example.org/c-d"
+measures = "road length"
+coordinates = "Paris"
+{extra}"""
+    f = tmp_path / "routes.toml"
+    f.write_text(text, encoding="utf-8")
+    return str(f)
+
+
+def test_routes_against_a_tiny_network(tmp_path):
+    net = _line((0.0, 4.0, 10.0), [60.0, 60.0])
+    table = compare_routes(net, load_routes(_routes_file(tmp_path))).set_index("name")
+    r = table.loc["Test road"]
+    assert r["status"] == "ok"
+    assert r["model_km"] == pytest.approx(10.0, abs=1e-3)
+    assert r["difference_pct"] == pytest.approx(-20.0, abs=0.01)
+    assert r["model_min"] == pytest.approx(10.0, abs=1e-3)
+    assert table.loc["Far away", "status"] == "off network"
+    assert np.isnan(table.loc["Far away", "model_km"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[[route]]\nname = "x"', "route 3: from must be a non-empty string"),
+        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="example.org"\nmeasures="m"\n'
+         'coordinates="c"', "route 3: source must be the address"),
+        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="https://e.org"\nmeasures="m"\n'
+         'coordinates="c"\npublished_km=3\nfrom_lonlat=[200, 1]\nto_lonlat=[1, 1]',
+         r"route 3: from_lonlat must be \[longitude, latitude\]"),
+        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="https://e.org"\nmeasures="m"\n'
+         'coordinates="c"\npublished_km=-1', "route 3: published_km must be a positive"),
+    ],
+)
+def test_bad_route_entries_name_the_file_and_field(tmp_path, extra, message):
+    with pytest.raises(DataError, match=message):
+        load_routes(_routes_file(tmp_path, extra))
+
+
+def test_shipped_route_list_is_cited():
+    routes = load_routes()
+    assert len(routes) >= 8
+    assert all(r.source.startswith("https://") or r.source.startswith("http://") for r in routes)
+    names = {r.name for r in routes}
+    assert "Col du Galibier depuis Saint-Michel-de-Maurienne" in names
+
+
+# --- population far from the network ---
+
+
+def test_far_population_on_a_hand_made_grid():
+    # one road along y = Y0; cells 0, 500, 1500 and 2500 m north of it
+    net = _line((0.0, 10.0), [60.0])
+    cells = _cells(kms=(1.0, 2.0, 3.0, 4.0), pops=(10, 20, 30, 40),
+                   dy=[0.0, 500.0, 1500.0, 2500.0], communes=["A", "A", "B", "B"])
+    communes = pd.DataFrame({"commune_code": ["A", "B"], "commune_name": ["Aa", "Bb"]})
+    t = commune_coverage(net, cells, communes).set_index("commune_code")
+    assert list(t.index) == ["B", "A"]  # the farthest first
+    assert t.loc["B", "population"] == 70
+    assert t.loc["B", "population_beyond_1km"] == 70
+    assert t.loc["B", "population_beyond_2km"] == 40
+    assert t.loc["B", "share_beyond_2km"] == pytest.approx(40 / 70)
+    assert t.loc["A", "population_beyond_1km"] == 0
+    assert t.loc["B", "commune_name"] == "Bb"
+    far = far_cells(net, cells)
+    assert list(far["cell_id"]) == ["c2", "c3"]
+    assert far["distance_to_network_m"].to_numpy() == pytest.approx([1500, 2500])
+
+
+def test_departement_coverage_adds_france():
+    cells = pd.DataFrame({"pop": [10.0, 30.0, 60.0], "departement": ["73", "73", "2A"],
+                          "distance_m": [100.0, 1200.0, 2500.0]})
+    t = departement_coverage(cells).set_index("departement")
+    assert t.loc["73", "population_beyond_1km"] == 30
+    assert t.loc["2A", "population_beyond_2km"] == 60
+    assert t.loc["France", "share_beyond_1km"] == pytest.approx(0.9)
+    with pytest.raises(DataError, match="same length"):
+        far_population([1.0], [1.0, 2.0], ["a"])
+
+
+# --- national ---
+
+
+def test_shares_within_and_summary():
+    minutes = np.array([5.0, 20.0, 25.0, np.inf])
+    pop = np.array([50.0, 20.0, 20.0, 10.0])
+    assert shares_within(minutes, pop) == {20.0: pytest.approx(0.7), 30.0: pytest.approx(0.9)}
+    with pytest.raises(DataError, match="sums to zero"):
+        shares_within(minutes, np.zeros(4))
+    cells = pd.DataFrame({"minutes": minutes, "pop": pop,
+                          "departement": ["73", "73", "2A", "2B"],
+                          "distance_m": [0.0, 100.0, 200.0, 300.0]})
+    s = national_summary(cells).set_index("area")
+    assert list(s.index) == ["France", "mainland", "Corsica"]
+    assert s.loc["France", "share_within_20_min"] == pytest.approx(0.7)
+    assert s.loc["France", "ministry_within_20_min"] == 0.92
+    assert s.loc["mainland", "mean_min"] == pytest.approx((250 + 400) / 70)
+    assert s.loc["Corsica", "share_within_30_min"] == pytest.approx(20 / 30)
+    assert s.loc["Corsica", "unreached_population"] == 10
+
+
+# --- the reliability paragraph ---
+
+
+def test_reliability_text_carries_the_measured_band(comparison):
+    routes = pd.DataFrame({"difference_pct": [-20.0, 5.0, np.nan]})
+    far = pd.DataFrame({"population": [100.0, 300.0], "population_beyond_1km": [10.0, 30.0],
+                        "population_beyond_2km": [0.0, 4.0]})
+    r = reliability(comparison=comparison, routes=routes, communes_far=far)
+    assert r["band_pct"] == pytest.approx((-30.0, 100.0))
+    assert "de \u221230 % à +100 %" in r["text"]
+    assert "Sur 2 itinéraires connus" in r["text"] and "de \u221220 % à +5 %" in r["text"]
+    assert "40 habitants (10,0\u00a0%)" in r["text"]
+    empty = reliability()
+    assert "pas encore été mesurée" in empty["text"]
