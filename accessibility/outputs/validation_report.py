@@ -124,7 +124,10 @@ def _span(values: pd.Series) -> tuple[float, float] | None:
 
 def _signed(x: float, decimals: int = 0) -> str:
     """``2.5`` -> ``'+2,5'``, ``-3`` -> ``'−3'`` (minus sign); NaN -> ``'n.d.'``."""
-    return ("+" if x > 0 else "") + num(x, decimals).replace("-", "\u2212")
+    text = num(x, decimals).replace("-", "\u2212")
+    if text.lstrip("\u2212").strip("0,") == "":
+        return "0"  # rounds to zero: no sign
+    return ("+" if x > 0 else "") + text
 
 
 def reliability(
@@ -241,7 +244,7 @@ def routes_figure(routes: pd.DataFrame) -> Figure:
     ax.set_yticks(y, [str(n)[:48] for n in r["name"]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("km")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.5 / len(r)), ncol=2)
     return fig
 
 
