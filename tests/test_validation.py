@@ -22,6 +22,7 @@ from accessibility.validation.compare import (
     coarse_territory,
     compare_networks,
     has_full_network,
+    heldout_summary,
     read_heldout,
     weighted_median,
 )
@@ -153,6 +154,39 @@ def test_heldout_file_absent_or_bad(tmp_path):
         read_heldout(bad)
     bad.write_text("region,band,median_abs_error_min\nGRE,0-5,0.7\n", encoding="utf-8")
     assert read_heldout(bad).loc[0, "median_abs_error_min"] == 0.7
+
+
+HELDOUT_CSV = (
+    "region,model,statistic,band,n,mean_signed_pct,median_abs_min,beyond_min,diff_pts,"
+    "tolerance_pts\n"
+) + """GRE,today,band,0-5,10,50.0,3.0,,,
+GRE,heldout,band,0-5,10,8.0,0.6,,,
+GRE,heldout,band,0-10,20,1.0,0.7,,,
+GRE,heldout,band,>45,0,,,,,
+LMG,heldout,band,0-5,12,24.0,0.8,,,
+LMG,heldout,band,20-30,5,-11.5,2.5,,,
+pooled,heldout,band,0-5,22,15.0,0.7,,,
+GRE,heldout,share,,,,,5,-3.4,3.0
+LMG,heldout,share,,,,,5,8.9,3.0
+"""
+
+
+def test_heldout_summary_keeps_the_heldout_bands(tmp_path):
+    f = tmp_path / "heldout.csv"
+    f.write_text(HELDOUT_CSV, encoding="utf-8")
+    h = heldout_summary(read_heldout(f))
+    # the "today" row, the aggregate band 0-10 and the empty >45 band are left out
+    assert list(h.signed_pct.index) == ["0-5", "20-30"]
+    assert h.signed_pct.loc["0-5", "GRE"] == 8.0
+    assert h.median_abs_min.loc["20-30", "LMG"] == 2.5
+    assert np.isnan(h.signed_pct.loc["20-30", "GRE"])
+    assert h.share_diff_pts.loc[5, "LMG"] == 8.9
+    assert h.share_diff_pts.loc[5, "tolerance"] == 3.0
+    r = reliability(heldout=read_heldout(f))
+    assert r["band_pct"] == (-11.5, 24.0)
+    assert "sur les 2 régions de contrôle" in r["text"]  # "pooled" is no region
+    assert "de \u221212 % à +24 %" in r["text"]  # -11.5 rounded half to even
+    assert heldout_summary(pd.DataFrame({"region": ["A"], "x": [1]})) is None
 
 
 # --- well-known routes ---

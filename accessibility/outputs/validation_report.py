@@ -40,6 +40,7 @@ from accessibility.validation.compare import (
     coarse_territory,
     compare_networks,
     has_full_network,
+    heldout_summary,
     read_heldout,
 )
 from accessibility.validation.coverage import FAR_M, commune_coverage
@@ -155,14 +156,18 @@ def reliability(
                 f"s'écarte en moyenne de {_signed(lo)} % à {_signed(hi)} % selon la durée "
                 f"du trajet (écart absolu médian de {num(mae[0], 1)} à {num(mae[1], 1)} min)."
             )
-    elif heldout is not None and "mean_signed_error_pct" in heldout.columns:
-        out["band_pct"] = _span(heldout["mean_signed_error_pct"])
-        if out["band_pct"]:
+    elif heldout is not None and (h := heldout_summary(heldout)) is not None:
+        out["band_pct"] = _span(h.signed_pct.stack())
+        mae = _span(h.median_abs_min.stack())
+        regions = [c for c in h.signed_pct.columns if str(c) not in ("pooled", "all")]
+        if out["band_pct"] and mae:
             lo, hi = out["band_pct"]
             s.append(
-                "Aucun réseau complet ne couvre ce territoire ; sur les régions de contrôle "
-                f"de la calibration, l'écart moyen du modèle va de {_signed(lo)} % à "
-                f"{_signed(hi)} % selon la durée du trajet."
+                "Aucun réseau complet ne couvre ce territoire ; sur les "
+                f"{len(regions)} régions de contrôle de la calibration (chacune "
+                f"écartée du calage), l'écart moyen du modèle va de {_signed(lo)} % à "
+                f"{_signed(hi)} % selon la région et la durée du trajet (écart absolu "
+                f"médian de {num(mae[0], 1)} à {num(mae[1], 1)} min)."
             )
     if routes is not None and routes["difference_pct"].notna().any():
         ok = routes[routes["difference_pct"].notna()]
@@ -317,6 +322,7 @@ def _context(v: Validation, figures: dict[str, str], files: dict[str, str]) -> d
         ],
         "edges": (comp.full_edges, comp.coarse_edges) if comp else None,
         "heldout": v.heldout,
+        "heldout_summary": None if v.heldout is None else heldout_summary(v.heldout),
         "heldout_columns": [] if v.heldout is None else [str(c) for c in v.heldout.columns],
         "heldout_rows": [] if v.heldout is None
         else list(v.heldout.itertuples(index=False, name=None)),

@@ -191,3 +191,60 @@ def read_heldout(path: str | Path | None = None) -> pd.DataFrame | None:
     if table.empty:
         raise DataError(f"{path}: no rows; expected one per region and time band")
     return table
+
+
+#: Column names the calibration harness may use, by meaning (first found wins).
+_SIGNED = ("mean_signed_error_pct", "mean_signed_pct")
+_ABS_MIN = ("median_abs_error_min", "median_abs_min")
+
+
+def _first(table: pd.DataFrame, names: Sequence[str]) -> str | None:
+    return next((n for n in names if n in table.columns), None)
+
+
+@dataclass(frozen=True)
+class HeldoutSummary:
+    """The held-out errors by band (rows: bands, columns: regions) and the differences
+    of the population shares beyond a threshold, in points (rows: thresholds)."""
+
+    signed_pct: pd.DataFrame
+    median_abs_min: pd.DataFrame
+    share_diff_pts: pd.DataFrame | None
+
+
+def heldout_summary(table: pd.DataFrame) -> HeldoutSummary | None:
+    """Pivot the calibration's held-out table for the report, or ``None`` when its
+    columns are not the expected ones (the raw table is then shown as it is).
+
+    Rows of the ``heldout`` model (when a ``model`` column exists) and of the
+    ``band`` statistic (when a ``statistic`` column exists) give, per time band and
+    region, the mean signed error (%) and the median absolute error (min); rows of the
+    ``share`` statistic give the difference of the shares beyond each threshold.
+    """
+    signed, mae = _first(table, _SIGNED), _first(table, _ABS_MIN)
+    if signed is None or mae is None or not {"region", "band"} <= set(table.columns):
+        return None
+    t = table
+    if "model" in t.columns and (t["model"] == "heldout").any():
+        t = t[t["model"] == "heldout"]
+    bands = t[t["statistic"] == "band"] if "statistic" in t.columns else t
+    bands = bands[bands["band"].isin(BAND_LABELS)]
+    if "n" in bands.columns:
+        bands = bands[pd.to_numeric(bands["n"], errors="coerce") > 0]
+    if bands.empty:
+        return None
+    order = [b for b in BAND_LABELS if b in set(bands["band"])]
+
+    def pivot(col: str) -> pd.DataFrame:
+        p = bands.pivot_table(index="band", columns="region", values=col, aggfunc="first")
+        return p.reindex(order)
+
+    shares = None
+    if {"statistic", "beyond_min", "diff_pts"} <= set(t.columns):
+        s = t[t["statistic"] == "share"]
+        if len(s):
+            shares = s.pivot_table(index="beyond_min", columns="region", values="diff_pts",
+                                   aggfunc="first")
+            if "tolerance_pts" in s.columns:
+                shares["tolerance"] = s.groupby("beyond_min")["tolerance_pts"].first()
+    return HeldoutSummary(pivot(signed), pivot(mae), shares)
