@@ -335,3 +335,37 @@ def test_reliability_text_carries_the_measured_band(comparison):
     assert "40 habitants (10,0\u00a0%)" in r["text"]
     empty = reliability()
     assert "pas encore été mesurée" in empty["text"]
+
+
+# --- the page, rendered from hand-made tables ---
+
+
+def test_page_escapes_data_and_shows_the_heldout_table(tmp_path, paths):
+    from accessibility.outputs.validation_report import Validation, write_validation
+
+    f = tmp_path / "heldout.csv"
+    f.write_text(HELDOUT_CSV, encoding="utf-8")
+    routes = pd.DataFrame({
+        "name": ["Col <script>alert(1)</script>"], "from": ["a"], "to": ["b"],
+        "published_km": [10.0], "model_km": [12.0], "difference_km": [2.0],
+        "difference_pct": [20.0], "model_min": [15.0], "snap_from_m": [3.0],
+        "snap_to_m": [4.0], "status": ["ok"], "source": ["https://example.org/?a=1&b=2"],
+        "measures": ["climb"],
+    })
+    far = pd.DataFrame({"commune_code": ["73001"], "commune_name": ["Aa & Bb"],
+                        "population": [100.0], "population_beyond_1km": [10.0],
+                        "population_beyond_2km": [1.0], "share_beyond_1km": [0.1],
+                        "share_beyond_2km": [0.01]})
+    v = Validation(territory=load_territory("maurienne", paths), population=100.0,
+                   routes=routes, communes_far=far, coverage_network="Travel Mapping",
+                   heldout=read_heldout(f))
+    written = write_validation(v, html_dir=tmp_path / "maps", csv_dir=tmp_path / "out")
+    html = written["html"].read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "Col &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'href="https://example.org/?a=1&amp;b=2"' in html
+    assert "Aa &amp; Bb" in html
+    assert html.count("<tr><td>0-5</td>") == 1 and "+24,0&nbsp;% (0,8&nbsp;min)" in html
+    assert "±3,0&nbsp;pt" in html
+    assert set(written) == {"html", "validation_routes", "validation_far_population_communes",
+                            "validation_calibration_heldout"}
+    assert pd.read_csv(written["validation_routes"]).loc[0, "model_km"] == 12.0
