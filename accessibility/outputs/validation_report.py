@@ -33,6 +33,7 @@ from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.layers import prepare_layers
 from accessibility.inputs.services import load_categories
 from accessibility.inputs.territory import Territory
+from accessibility.network.graph import RoadNetwork
 from accessibility.network.load import territory_network
 from accessibility.outputs.report import TEMPLATES, format_cell, share
 from accessibility.validation.compare import (
@@ -201,7 +202,10 @@ def reliability_for_study(study: Any) -> dict[str, Any]:
     comparison is in ``accessibility validate``."""
     layers = study.layers
     heldout = None if has_full_network(layers.territory) else read_heldout()
-    routes = compare_routes(study.network, load_routes())
+    net = study.network
+    if "closed" in net.edges.columns:  # a scenario's closed passes: lengths of the roads
+        net = RoadNetwork(net.nodes, net.edges.drop(columns="closed"), dict(net.meta))
+    routes = compare_routes(net, load_routes())
     far = commune_coverage(study.network, layers.cells, layers.communes)
     return reliability(heldout=heldout, routes=routes, communes_far=far)
 
