@@ -213,6 +213,11 @@ def reliability_for_study(study: Any) -> dict[str, Any]:
 # --- figures -----------------------------------------------------------------------------------
 
 
+def _plain(text: str) -> str:
+    """Data text for matplotlib: a ``$`` would start math mode."""
+    return text.replace("$", r"\$")
+
+
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=FIG_DPI, bbox_inches="tight", facecolor="white")
@@ -232,7 +237,7 @@ def scatter_figure(times: pd.DataFrame, labels: dict[str, str]) -> Figure:
         size = 4 + 40 * t["population"] / max(1.0, float(t["population"].max()))
         ax.scatter(t["full_min"], t["coarse_min"], s=size, alpha=0.45, color="#0072B2", lw=0)
         ax.plot([0, top], [0, top], color="#D55E00", lw=1)
-        ax.set(xlim=(0, top), ylim=(0, top), title=labels.get(cat, cat)[:38])
+        ax.set(xlim=(0, top), ylim=(0, top), title=_plain(labels.get(cat, cat)[:38]))
         ax.title.set_fontsize(9)
         ax.set_xlabel("réseau complet (min)", fontsize=8)
         ax.set_ylabel("modèle simplifié (min)", fontsize=8)
@@ -250,7 +255,7 @@ def routes_figure(routes: pd.DataFrame) -> Figure:
     y = np.arange(len(r))
     ax.barh(y - 0.2, r["published_km"], height=0.4, color="#999999", label="longueur publiée")
     ax.barh(y + 0.2, r["model_km"], height=0.4, color="#0072B2", label="modèle")
-    ax.set_yticks(y, [str(n)[:48] for n in r["name"]], fontsize=8)
+    ax.set_yticks(y, [_plain(str(n)[:48]) for n in r["name"]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("km")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.5 / len(r)), ncol=2)
