@@ -346,7 +346,7 @@ def test_page_escapes_data_and_shows_the_heldout_table(tmp_path, paths):
     f = tmp_path / "heldout.csv"
     f.write_text(HELDOUT_CSV, encoding="utf-8")
     routes = pd.DataFrame({
-        "name": ["Col <script>alert(1)</script>"], "from": ["a"], "to": ["b"],
+        "name": ["Col <script>alert(1)</script> $\\nocommand$"], "from": ["a"], "to": ["b"],
         "published_km": [10.0], "model_km": [12.0], "difference_km": [2.0],
         "difference_pct": [20.0], "model_min": [15.0], "snap_from_m": [3.0],
         "snap_to_m": [4.0], "status": ["ok"], "source": ["https://example.org/?a=1&b=2"],
@@ -362,6 +362,7 @@ def test_page_escapes_data_and_shows_the_heldout_table(tmp_path, paths):
     written = write_validation(v, html_dir=tmp_path / "maps", csv_dir=tmp_path / "out")
     html = written["html"].read_text(encoding="utf-8")
     assert "<script>alert" not in html and "Col &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'id="fig-routes"' in html  # the "$" did not start matplotlib's math mode
     assert 'href="https://example.org/?a=1&amp;b=2"' in html
     assert "Aa &amp; Bb" in html
     assert html.count("<tr><td>0-5</td>") == 1 and "+24,0&nbsp;% (0,8&nbsp;min)" in html
