@@ -1,4 +1,5 @@
-"""Tests of the planners' tools (accessibility.planning.sites) and their commands."""
+"""Tests of the planners' tools (accessibility.planning: candidates, changes, sites,
+project, itinerant) and their commands."""
 
 from __future__ import annotations
 
@@ -20,15 +21,11 @@ from accessibility.core.errors import (
     MissingColumnError,
     SnapWarning,
 )
-from accessibility.planning.sites import (
-    change_summary,
-    nearest_time,
-    rank_sites,
-    read_candidates,
-    scenario_summary_fr,
-    slug,
-    tour_priority,
-)
+from accessibility.planning.candidates import read_candidates
+from accessibility.planning.changes import change_summary, nearest_time, rank_sites
+from accessibility.planning.itinerant import tour_priority
+from accessibility.planning.project import slug
+from accessibility.planning.sites import scenario_summary_fr
 
 # --------------------------------------------------------------------------------------
 # unit: hand-made tables
@@ -176,7 +173,7 @@ FS = "france_services"
 
 
 def _halls(study, codes):
-    from accessibility.planning.sites import town_hall_candidates
+    from accessibility.planning.candidates import town_hall_candidates
 
     h = town_hall_candidates(study.layers.communes)
     return h[h[C.COMMUNE_CODE].isin(codes)].reset_index(drop=True)
@@ -206,7 +203,8 @@ def test_adding_bonneval_brings_its_cells_within_and_lengthens_nothing(maurienne
 
 @pytest.mark.integration
 def test_removing_a_site_never_shortens(maurienne_study):
-    from accessibility.planning.sites import evaluate_scenario, existing_sites
+    from accessibility.planning.candidates import existing_sites
+    from accessibility.planning.sites import evaluate_scenario
 
     ex = existing_sites(maurienne_study, FS)
     sjm = ex.loc[ex[C.COMMUNE_CODE] == "73248", C.SITE_ID].iloc[0]
@@ -225,7 +223,8 @@ def test_removing_a_site_never_shortens(maurienne_study):
 def test_mclp_one_site_matches_brute_force(maurienne_study):
     from accessibility.engine.travel_times import od_matrix
     from accessibility.inputs.population import demand_points
-    from accessibility.planning.sites import choose_sites, existing_sites, town_hall_candidates
+    from accessibility.planning.candidates import existing_sites, town_hall_candidates
+    from accessibility.planning.sites import choose_sites
 
     study = maurienne_study
     choice = choose_sites(study, FS, new=1, model="mclp", threshold_min=20)
@@ -271,7 +270,7 @@ def test_choose_sites_bad_input(maurienne_study):
 
 @pytest.mark.integration
 def test_candidate_a_few_km_off_road_is_named_in_a_warning(maurienne_study):
-    from accessibility.planning.sites import check_candidates
+    from accessibility.planning.candidates import check_candidates
 
     # the demand point of a mountain cell that the diagnostic reports ~6.5 km off-road
     cells = maurienne_study.layers.cells
@@ -291,7 +290,7 @@ def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic,
     from accessibility.engine.travel_times import od_matrix
     from accessibility.inputs.communes import town_hall_points
     from accessibility.inputs.population import demand_points
-    from accessibility.planning.sites import project_sheet
+    from accessibility.planning.project import project_sheet
 
     study = maurienne_study
     sheet = project_sheet(study, maurienne_diagnostic, "childcare", "Valloire")
@@ -327,7 +326,7 @@ def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic,
 
 @pytest.mark.integration
 def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
-    from accessibility.planning.sites import plan_itinerant_tour
+    from accessibility.planning.itinerant import plan_itinerant_tour
 
     day_hours, stop_min = 7, 120
     tour = plan_itinerant_tour(
@@ -346,5 +345,5 @@ def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
         assert drive + stop_min * len(route) <= day_hours * 60 + 1e-6
     # communes hosting a France Services are not stops
     assert not set(tour.plan.stop_ids) & set(tour.excluded_hosts)
-    assert tour.comparison.shape == (6, 3)
+    assert tour.comparison.shape == (7, 3)  # last row: population unreachable
     assert tour.schedule()[C.COMMUNE_NAME].notna().all()

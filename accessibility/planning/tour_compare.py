@@ -93,7 +93,7 @@ def compare_with_fixed_site(
             _mean(pop, t_bus, both) if tour.stop_ids else float("nan"),
         ),
         (
-            "population left out of the means (cannot reach the site or any stop)",
+            "population unreachable (left out of the means)",
             float(pop[~both].sum()),
             float(pop[~both].sum()),
         ),
