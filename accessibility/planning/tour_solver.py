@@ -34,6 +34,7 @@ LNS_MS = 10
 """Time limit of each large-neighbourhood move, milliseconds (OR-Tools' default, 100 ms,
 left the search short of a local optimum on 10-stop instances within 0.6 s)."""
 
+
 def solve(
     travel_s: np.ndarray,
     service_s: np.ndarray,
