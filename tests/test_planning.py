@@ -74,6 +74,17 @@ def test_change_summary_by_group_and_loss():
     assert out.loc["B", "mean_before_min"] == 18
 
 
+def test_change_summary_reports_the_unreachable_population_beside_each_mean():
+    # the 10 inhabitants of B reach no site before: left out of the mean before, and
+    # reported; after, every cell reaches one
+    whole = change_summary(_table(), threshold_min=20).iloc[0]
+    assert (whole["unreachable_pop_before"], whole["unreachable_pop_after"]) == (10, 0)
+    cols = list(change_summary(_table(), threshold_min=20).columns)
+    assert cols.index("unreachable_pop_before") == cols.index("mean_before_min") + 1
+    by = change_summary(_table(), threshold_min=20, by="commune_code").set_index("commune_code")
+    assert by["unreachable_pop_before"].to_dict() == {"A": 0, "B": 10}
+
+
 def test_nearest_time_ignores_nan_and_empty():
     t = np.array([[np.nan, 7.0, 3.0], [np.nan, np.nan, np.nan]])
     assert nearest_time(t, [0, 1]).tolist()[0] == 7.0
