@@ -154,6 +154,52 @@ def test_read_candidates_duplicate_ids(tmp_path):
         read_candidates(f)
 
 
+def test_read_candidates_duplicate_ids_name_the_users_column(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("ref,label,lon,lat\n7,a,6.4,45.1\n7,b,6.5,45.2\n")
+    with pytest.raises(DuplicateIdError, match=r"c\.csv: column 'ref'.*: 7") as err:
+        read_candidates(f, id_column="ref")
+    assert "site_id" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        ("empty.csv", "", r"empty\.csv: the file is empty"),
+        ("header.csv", "id,label,lon,lat\n", r"header\.csv: no candidate site"),
+        ("noid.csv", "id,label,lon,lat\n,Salle,6.4,45.1\n", r"noid\.csv: column 'id' is empty"),
+        ("nolab.csv", "id,label,lon,lat\n1,,6.4,45.1\n", r"nolab\.csv: column 'label' is empty"),
+        ("nan.csv", "id,label,lon,lat\n1,a,nan,nan\n", r"nan\.csv: 1 row.*valid lon/lat.*'1'"),
+        ("cut.geojson", '{"type": "FeatureCollection", "features": [{"type": "Fea',
+         r"cut\.geojson: cannot be read as GeoJSON"),
+        ("bin.gpkg", "not a geopackage", r"bin\.gpkg: cannot be read"),
+        ("latin.csv", b"id,label,lon,lat\n1,\xe9cole,6.4,45.1\n", r"latin\.csv: not a readable"),
+    ],
+)  # fmt: skip
+def test_bad_candidate_files_are_named_errors(tmp_path, name, text, match):
+    f = tmp_path / name
+    f.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(DataError, match=match):
+        read_candidates(f)
+
+
+def test_nan_and_na_are_names_not_missing_values(tmp_path):
+    # "nan" and "NA" are text a user may write (an id, a place called Nan): kept as is
+    f = tmp_path / "c.csv"
+    f.write_text("id,label,lon,lat\nnan,NA,6.4,45.1\nNA,nan,6.5,45.2\n")
+    c = read_candidates(f)
+    assert c[C.SITE_ID].tolist() == ["nan", "NA"]
+    assert c[C.LABEL].tolist() == ["NA", "nan"]
+
+
+def test_geojson_feature_without_geometry(tmp_path):
+    f = tmp_path / "c.geojson"
+    feature = {"type": "Feature", "properties": {"id": "a", "label": "A"}, "geometry": None}
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(DataError, match=r"c\.geojson: column 'geometry': expected Point"):
+        read_candidates(f)
+
+
 def test_read_candidates_geojson_without_crs(tmp_path):
     f = tmp_path / "c.geojson"
     feature = {

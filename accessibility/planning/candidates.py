@@ -72,6 +72,9 @@ def read_candidates(
 ) -> gpd.GeoDataFrame:
     """Read candidate sites from a CSV (``id,label,lon,lat``), GeoJSON or GeoPackage.
 
+    Every value is read as written: an id or label such as ``nan`` or ``NA`` is text,
+    not a missing value; an empty id or label is an error.
+
     Returns
     -------
     geopandas.GeoDataFrame
@@ -79,57 +82,107 @@ def read_candidates(
 
     Raises
     ------
+    DataError
+        The file is missing, empty, unreadable (truncated, not CSV / GeoJSON /
+        GeoPackage) or has no candidate; an id or label is empty; a CSV row has no valid
+        lon/lat; a geometry is not a point. Every message names the file and the field.
     MissingColumnError
         A required column is missing (the message names the file and the column).
     CRSError
         A GeoJSON or GeoPackage without a CRS (a GeoJSON declaring none whose
         coordinates are not longitudes and latitudes).
     DuplicateIdError
-        Two candidates share an id.
+        Two candidates share an id (the message names the file's id column).
     """
     path = Path(path)
     where = f"candidates file {path}"
     if not path.is_file():
         raise DataError(f"{where}: no such file")
-    if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, dtype={id_column: str})
-        need = [id_column, label_column, "lon", "lat"]
-    else:
-        df = gpd.read_file(path)
-        need = [id_column, label_column]
+    csv = path.suffix.lower() == ".csv"
+    need = [id_column, label_column, *(["lon", "lat"] if csv else [])]
+    df = _read_csv(path, where, id_column, label_column) if csv else _read_geo(path, where)
     for column in need:
         if column not in df.columns:
             raise MissingColumnError(
                 f"{where}: missing column {column!r} (expected columns {', '.join(need)}; "
                 f"found {', '.join(map(str, df.columns))})"
             )
-    if path.suffix.lower() == ".csv":
-        lon = pd.to_numeric(df["lon"], errors="coerce")
-        lat = pd.to_numeric(df["lat"], errors="coerce")
-        bad = lon.isna() | lat.isna() | ~lon.between(-180, 180) | ~lat.between(-90, 90)
-        if bad.any():
-            raise DataError(
-                f"{where}: {int(bad.sum())} row(s) without a valid lon/lat (WGS84 degrees), "
-                f"e.g. id {df.loc[bad, id_column].iloc[0]!r}"
-            )
-        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    else:
-        gdf = df
-        declared = True
-        if path.suffix.lower() in (".geojson", ".json"):
-            declared = '"crs"' in path.read_text(encoding="utf-8", errors="replace")[:5000]
-        if gdf.crs is None or (not declared and not _lonlat_like(gdf)):
-            raise CRSError(
-                f"{where}: no coordinate reference system (coordinates span "
-                f"{np.round(gdf.total_bounds, 1).tolist()}, not longitudes/latitudes); "
-                "give the file a CRS or use WGS84"
-            )
-        if not (gdf.geom_type == "Point").all():
-            raise DataError(f"{where}: expected Point geometries, got {sorted(set(gdf.geom_type))}")
+    if len(df) == 0:
+        raise DataError(f"{where}: no candidate site (the file has no rows)")
+    for column in (id_column, label_column):
+        empty = df[column].isna() | (df[column].astype(str).str.strip() == "")
+        if empty.any():
+            rows = ", ".join(str(int(r) + 1) for r in np.flatnonzero(empty)[:5])
+            raise DataError(f"{where}: column {column!r} is empty in row(s) {rows}")
+    require_unique(df, id_column, where=where)  # the user's column name in the message
+    gdf = _points_from_lonlat(df, where, id_column) if csv else _check_geo(df, path, where)
     gdf = gdf.rename(columns={id_column: C.SITE_ID, label_column: C.LABEL})
     gdf[C.SITE_ID] = gdf[C.SITE_ID].astype(str)
-    require_unique(gdf, C.SITE_ID, where=where)
+    gdf[C.LABEL] = gdf[C.LABEL].astype(str)
+    require_unique(gdf, C.SITE_ID, where=f"{where} (column {id_column!r} as text)")
     return gdf[[C.SITE_ID, C.LABEL, "geometry"]].reset_index(drop=True)
+
+
+def _read_csv(path: Path, where: str, id_column: str, label_column: str) -> pd.DataFrame:
+    """The CSV as text (ids and labels as written: ``nan`` is a name, not missing)."""
+    try:
+        return pd.read_csv(
+            path,
+            dtype={id_column: str, label_column: str},
+            keep_default_na=False,
+            na_values={"lon": [""], "lat": [""]},
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{where}: the file is empty (expected a header id,label,lon,lat)"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{where}: not a readable UTF-8 CSV file: {exc}") from None
+
+
+def _read_geo(path: Path, where: str) -> gpd.GeoDataFrame:
+    """A GeoJSON or GeoPackage through pyogrio; an unreadable file is a DataError."""
+    import pyogrio.errors
+
+    try:
+        return gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataError(
+            f"{where}: cannot be read as GeoJSON or GeoPackage (truncated or another format?): "
+            f"{exc}"
+        ) from None
+
+
+def _points_from_lonlat(df: pd.DataFrame, where: str, id_column: str) -> gpd.GeoDataFrame:
+    lon = pd.to_numeric(df["lon"], errors="coerce")
+    lat = pd.to_numeric(df["lat"], errors="coerce")
+    bad = lon.isna() | lat.isna() | ~lon.between(-180, 180) | ~lat.between(-90, 90)
+    if bad.any():
+        raise DataError(
+            f"{where}: {int(bad.sum())} row(s) without a valid lon/lat (WGS84 degrees), "
+            f"e.g. {id_column} {df.loc[bad, id_column].iloc[0]!r}"
+        )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def _check_geo(gdf: gpd.GeoDataFrame, path: Path, where: str) -> gpd.GeoDataFrame:
+    declared = True
+    if path.suffix.lower() in (".geojson", ".json"):
+        declared = '"crs"' in path.read_text(encoding="utf-8", errors="replace")[:5000]
+    types = gdf.geom_type.fillna("none (no geometry)")
+    if not (types == "Point").all():
+        raise DataError(
+            f"{where}: column 'geometry': expected Point geometries, got "
+            f"{', '.join(sorted(set(types)))}"
+        )
+    if gdf.crs is None or (not declared and not _lonlat_like(gdf)):
+        raise CRSError(
+            f"{where}: no coordinate reference system (coordinates span "
+            f"{np.round(gdf.total_bounds, 1).tolist()}, not longitudes/latitudes); "
+            "give the file a CRS or use WGS84"
+        )
+    return gdf
 
 
 def check_candidates(
