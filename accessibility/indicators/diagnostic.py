@@ -1,6 +1,6 @@
 """The territory's diagnostic: access times, gammes, supply against demand, priorities.
 
-:func:`run_diagnostic` takes a :class:`~accessibility.pipeline.Study` and returns, in
+:func:`run_diagnostic` takes a :class:`~accessibility.engine.study.Study` and returns, in
 memory, the indicator tables that the exports, the maps and the report show:
 
 * every population cell and every commune: time to the nearest service of each category
@@ -55,13 +55,24 @@ class Diagnostic:
     """The indicator tables of one territory (see the module docstring)."""
 
     cells: gpd.GeoDataFrame
+    """One row per population cell: times, gammes, supply indicators, age shares,
+    priority score and reasons; polygon geometry."""
     communes: gpd.GeoDataFrame
+    """One row per commune: population-weighted means of its cells, each followed by
+    the population left out of it (``<indicator>_unreachable_pop``), the population
+    beyond each threshold, age shares, priority score and reasons."""
     epci: pd.DataFrame
+    """Per EPCI and indicator: :func:`~accessibility.indicators.nearest.weighted_summary`
+    figures (mean, median, p90, population beyond, population unreachable)."""
     territory: pd.DataFrame
+    """The same figures for the whole territory."""
     priority: pd.DataFrame
+    """The communes ranked by priority score (rank, score, reasons, EPCI)."""
     indicators: pd.DataFrame
-    """One row per indicator: column, label (French), threshold, unit, source."""
+    """One row per indicator: column, label (French), threshold, threshold policy."""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    """``categories`` (computed), ``categories_without_service``, ``gamme_poles``,
+    ``gamme_missing_types``, ``consultations_per_practitioner`` (None without GPs)."""
 
 
 def _time_column(key: str) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 from accessibility.core import columns as C
 from accessibility.core import fr as _fr
 from accessibility.core.files import atomic_write, write_table
+from accessibility.inputs.places import Place, resolve_place
 from accessibility.planning.candidates import (
     category_of,
     check_candidates,
@@ -220,9 +221,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "site"
 
 
-def _resolve(study: Study, at: Any) -> tuple[str, gpd.GeoDataFrame, str | None]:
-    from accessibility.inputs.places import Place, resolve_place
-
+def _resolve(study: Study, at: str | Place) -> tuple[str, gpd.GeoDataFrame, str | None]:
     place = at
     if isinstance(at, str):
         place = resolve_place(
@@ -242,7 +241,7 @@ def project_sheet(
     study: Study,
     diagnostic: Diagnostic,
     category: str,
-    at: Any,
+    at: str | Place,
     *,
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,

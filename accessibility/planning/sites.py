@@ -296,7 +296,7 @@ def evaluate_scenario(
     Parameters
     ----------
     study
-        A :class:`~accessibility.pipeline.Study`.
+        A :class:`~accessibility.engine.study.Study`.
     category
         A service category key (``france_services``, ``childcare``...).
     added
