@@ -106,6 +106,9 @@ class ScenarioEvaluation:
         rows = [
             ("Temps moyen pondéré", _fr.minutes(t["mean_before_min"]),
              _fr.minutes(t["mean_after_min"]), _signed_min(t["change_mean_min"])),
+            ("Habitants sans accès (hors de la moyenne)", _fr.num(t["unreachable_pop_before"]),
+             _fr.num(t["unreachable_pop_after"]),
+             _signed(t["unreachable_pop_after"] - t["unreachable_pop_before"])),
             ("Temps maximal", _fr.minutes(t["max_before_min"]),
              _fr.minutes(t["max_after_min"]),
              _signed_min(t["max_after_min"] - t["max_before_min"])),
