@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessibility.core.paths import Paths, default_paths
 from accessibility.engine.study import Study  # re-exported: accessibility.pipeline.Study
 from accessibility.inputs.layers import prepare_layers
 from accessibility.network.load import territory_network
+
+if TYPE_CHECKING:
+    from accessibility.indicators.diagnostic import Diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class RunResult:
     """What :func:`run_job` produced."""
 
     study: Study
-    diagnostic: Any
+    diagnostic: Diagnostic
     exports: dict[str, Path]
     maps: dict[str, Path]
     report: Path | None

@@ -275,7 +275,7 @@ def describe_column(
                 continue
             return (
                 f"Population sans accès, exclue de la moyenne « {fr} »",
-                f"Population that reaches none, left out of the mean \"{en}\"",
+                f'Population that reaches none, left out of the mean "{en}"',
                 "habitants",
                 source,
             )
