@@ -249,30 +249,38 @@ def _commune_table(
         c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
     ]
     grouped = cells.groupby(C.COMMUNE_CODE)
-    agg = pd.DataFrame(index=communes[C.COMMUNE_CODE])
-    agg["grid_population"] = grouped[C.POP_TOTAL].sum()
-    agg[C.POP_65PLUS] = grouped[C.POP_65PLUS].sum()
-    agg[C.POP_UNDER15] = grouped[C.POP_UNDER15].sum()
+    index = pd.Index(communes[C.COMMUNE_CODE])
+    cols: dict[str, pd.Series] = {
+        "grid_population": grouped[C.POP_TOTAL].sum(),
+        C.POP_65PLUS: grouped[C.POP_65PLUS].sum(),
+        C.POP_UNDER15: grouped[C.POP_UNDER15].sum(),
+    }
     for col in value_cols:
         v = cells[col].to_numpy(dtype=float)
         ok = np.isfinite(v)
         num = pd.Series(np.where(ok, v * w, 0.0)).groupby(code).sum()
         den = pd.Series(np.where(ok, w, 0.0)).groupby(code).sum()
-        agg[col] = (num / den.where(den > 0)).reindex(agg.index)
-        lost = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
-        agg[unreachable_column(col)] = lost.reindex(agg.index).fillna(0.0)
+        cols[col] = num / den.where(den > 0)
+        cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
     for ind in indicators:
         col = ind["indicator"]
         far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
-        agg[col.replace("_min", "_beyond_pop")] = (
+        cols[col.replace("_min", "_beyond_pop")] = (
             pd.Series(np.where(far, w, 0.0)).groupby(code).sum()
         )
-    agg["resident_grid_population"] = (
-        grouped["pop_resident"].sum() if "pop_resident" in cells.columns else agg["grid_population"]
+    # one frame at once (column by column, pandas warns of a fragmented frame)
+    agg = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()}, index=index)
+    for col in value_cols:
+        agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
+    residents = grouped["pop_resident"].sum() if "pop_resident" in cells.columns else None
+    return agg.assign(
+        resident_grid_population=agg["grid_population"]
+        if residents is None
+        else residents.reindex(index),
+    ).assign(
+        share_65plus=lambda a: a[C.POP_65PLUS] / a["resident_grid_population"],
+        share_under15=lambda a: a[C.POP_UNDER15] / a["resident_grid_population"],
     )
-    agg["share_65plus"] = agg[C.POP_65PLUS] / agg["resident_grid_population"]
-    agg["share_under15"] = agg[C.POP_UNDER15] / agg["resident_grid_population"]
-    return agg
 
 
 def _supply_indicators(
