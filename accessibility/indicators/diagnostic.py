@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +50,20 @@ def load_parameters(path: Path | None = None) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+class DiagnosticMeta(TypedDict):
+    """What :func:`run_diagnostic` records beside its tables."""
+
+    categories: list[str]
+    """Categories computed (those with at least one service)."""
+    categories_without_service: list[str]
+    gamme_poles: dict[str, list[str]]
+    """Per gamme, the codes of its pole communes."""
+    gamme_missing_types: dict[str, list[str]]
+    """Per gamme, the equipment types found nowhere in the study area."""
+    consultations_per_practitioner: float | None
+    """The APL parameter; None without general practitioners."""
+
+
 @dataclass(frozen=True, eq=False)
 class Diagnostic:
     """The indicator tables of one territory (see the module docstring)."""
@@ -70,9 +84,8 @@ class Diagnostic:
     """The communes ranked by priority score (rank, score, reasons, EPCI)."""
     indicators: pd.DataFrame
     """One row per indicator: column, label (French), threshold, threshold policy."""
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    """``categories`` (computed), ``categories_without_service``, ``gamme_poles``,
-    ``gamme_missing_types``, ``consultations_per_practitioner`` (None without GPs)."""
+    meta: DiagnosticMeta | Mapping[str, Any] = field(default_factory=dict)
+    """:class:`DiagnosticMeta` for a diagnostic made by :func:`run_diagnostic`."""
 
 
 def _time_column(key: str) -> str:
@@ -188,7 +201,7 @@ def run_diagnostic(
     epci = _summaries(with_epci, indicators, by=C.EPCI_CODE)
     names = communes.drop_duplicates(C.EPCI_CODE).set_index(C.EPCI_CODE)[C.EPCI_NAME]
     epci.insert(1, C.EPCI_NAME, epci[C.EPCI_CODE].map(names))
-    meta = {
+    meta: DiagnosticMeta = {
         "categories": present,
         "categories_without_service": absent,
         "gamme_poles": g.poles,
