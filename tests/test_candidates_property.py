@@ -33,21 +33,21 @@ def _read(name: str, payload: bytes) -> None:
         assert (out.geom_type == "Point").all()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(HEADERS, st.lists(st.tuples(FIELD, FIELD, FIELD, FIELD), max_size=4))
 def test_any_csv_reads_or_raises_the_projects_error(header, rows):
     text = header + "\n" + "\n".join(",".join(r) for r in rows)
     _read("cands.csv", text.encode())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_as_csv_or_geojson(payload):
     _read("cands.csv", payload)
     _read("cands.geojson", payload)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(
     st.sampled_from(['{"type": "FeatureCollection", "features": [', '{"type": "Feature"']),
     st.text(alphabet=st.sampled_from(list('{}[]":,0123456789. abcdeilnoprty')), max_size=80),
