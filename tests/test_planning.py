@@ -408,3 +408,14 @@ def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
     assert not set(tour.plan.stop_ids) & set(tour.excluded_hosts)
     assert tour.comparison.shape == (7, 3)  # last row: population unreachable
     assert tour.schedule()[C.COMMUNE_NAME].notna().all()
+
+
+def test_planning_entry_points_load_from_the_package():
+    import accessibility.planning as planning
+    from accessibility.planning import itinerant, project, sites
+
+    assert planning.choose_sites is sites.choose_sites
+    assert planning.project_sheet is project.project_sheet
+    assert planning.plan_itinerant_tour is itinerant.plan_itinerant_tour
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = planning.nothing
