@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
+from accessibility.core import params
 from accessibility.core.errors import (
     CRSError,
     DataError,
@@ -61,12 +61,5 @@ def warn(message: str) -> None:
 
 
 def read_toml(file: Path, *, what: str, error: type[DataError] = DataError) -> dict[str, Any]:
-    """Read a project-authored TOML file; ``error`` names the file when it is missing
-    or malformed (``what`` says which file it is, e.g. "speed table")."""
-    try:
-        with Path(file).open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise error(f"{file}: {what} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{file}: not valid TOML: {exc}") from exc
+    """Read a TOML file (the file-reading step of :func:`accessibility.core.params.load`)."""
+    return params.read(file, what=what, error=error)
