@@ -31,16 +31,19 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from pydantic import AfterValidator, Field
 
 from accessibility.core import columns as C
+from accessibility.core import params
 from accessibility.core.errors import DataError, DuplicateIdError
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml, require_columns, warn
+from accessibility.core.validate import require_columns, warn
 
 CATCHMENT_FILE = Path("indicators") / "catchment.toml"
 
@@ -201,22 +204,48 @@ class CatchmentParameters:
     sources: Mapping[str, str]
 
 
-def _bands(raw: Any, where: str) -> dict[float, float]:
-    if not isinstance(raw, list) or not raw:
-        raise DataError(f"{where}: 'bands' must be a non-empty list of {{upper_min, weight}}")
-    out: dict[float, float] = {}
-    for band in raw:
-        try:
-            out[float(band["upper_min"])] = float(band["weight"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(
-                f"{where}: each band needs a numeric 'upper_min' and 'weight', got {band!r}"
-            ) from exc
-    try:
-        stepwise(out)
-    except ValueError as exc:
-        raise DataError(f"{where}: {exc}") from exc
-    return out
+_Minutes = Annotated[params.Num, Field(gt=0, le=240)]
+
+
+class _Band(params.Schema):
+    upper_min: _Minutes
+    weight: Annotated[params.Num, Field(ge=0, le=1)]
+
+
+def _check_bands(bands: tuple[_Band, ...]) -> tuple[_Band, ...]:
+    stepwise({b.upper_min: b.weight for b in bands})  # its ValueError names the problem
+    if len({b.upper_min for b in bands}) != len(bands):
+        raise ValueError("band upper bounds must differ")
+    return bands
+
+
+_Bands = Annotated[tuple[_Band, ...], Field(min_length=1), AfterValidator(_check_bands)]
+
+
+class _TwoStep(params.Schema):
+    threshold_min: _Minutes
+    source: params.Text = ""
+
+
+class _Banded(params.Schema):
+    bands: _Bands
+    source: params.Text = ""
+
+
+class _Apl(_Banded):
+    #: consultations a year per standardised inhabitant (the legal threshold is 2.5)
+    underserved_below: Annotated[params.Num, Field(gt=0, le=50)]
+    underserved_unit: params.Text = ""
+    underserved_source: params.Text = ""
+
+
+class CatchmentSchema(params.Schema):
+    """The keys of ``catchment.toml`` (times in minutes, 0 < t <= 240; weights in [0, 1])."""
+
+    two_step_fca: _TwoStep
+    enhanced_two_step_fca: _Banded
+    apl: _Apl
+    apl_2012: _Banded
 
 
 def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParameters:
@@ -228,36 +257,25 @@ def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParame
         On a missing or malformed file, naming the file and the field.
     """
     file = Path(path) if path is not None else project_data_dir() / CATCHMENT_FILE
-    raw = read_toml(file, what="catchment parameter file")
+    raw = params.load(file, CatchmentSchema, what="catchment parameter file")
 
-    def table(name: str) -> Mapping[str, Any]:
-        t = raw.get(name)
-        if not isinstance(t, Mapping):
-            raise DataError(f"{file}: missing [{name}] table")
-        return t
-
-    def number(tbl: str, key: str) -> float:
-        v = table(tbl).get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise DataError(f"{file}: [{tbl}] {key} must be a positive number, got {v!r}")
-        return float(v)
+    def bands(table: _Banded) -> Mapping[float, float]:
+        return MappingProxyType({b.upper_min: b.weight for b in table.bands})
 
     sources = {
-        "two_step_fca": str(table("two_step_fca").get("source", "")),
-        "enhanced_two_step_fca": str(table("enhanced_two_step_fca").get("source", "")),
-        "apl": str(table("apl").get("source", "")),
-        "apl_underserved": str(table("apl").get("underserved_source", "")),
-        "apl_2012": str(table("apl_2012").get("source", "")),
+        "two_step_fca": raw.two_step_fca.source,
+        "enhanced_two_step_fca": raw.enhanced_two_step_fca.source,
+        "apl": raw.apl.source,
+        "apl_underserved": raw.apl.underserved_source,
+        "apl_2012": raw.apl_2012.source,
     }
     return CatchmentParameters(
-        two_step_threshold_min=number("two_step_fca", "threshold_min"),
-        e2sfca_bands=_bands(
-            table("enhanced_two_step_fca").get("bands"), f"{file} [enhanced_two_step_fca]"
-        ),
-        apl_bands=_bands(table("apl").get("bands"), f"{file} [apl]"),
-        apl_2012_bands=_bands(table("apl_2012").get("bands"), f"{file} [apl_2012]"),
-        underserved_below=number("apl", "underserved_below"),
-        sources=sources,
+        two_step_threshold_min=raw.two_step_fca.threshold_min,
+        e2sfca_bands=bands(raw.enhanced_two_step_fca),
+        apl_bands=bands(raw.apl),
+        apl_2012_bands=bands(raw.apl_2012),
+        underserved_below=raw.apl.underserved_below,
+        sources=MappingProxyType(sources),
     )
 
 

@@ -29,18 +29,19 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pydantic import Field, Strict
 from pyproj import Geod, Transformer
 
 from accessibility.core import columns as C
+from accessibility.core import params
 from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml
 from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,18 @@ def system_road_class(system: str) -> str:
     return "departementale"
 
 
+#: real length / straight-segment length: >= 1 by definition, < 3 (a road three times
+#: longer than its points' chord would mean points too sparse to use)
+_Factor = Annotated[float, Strict(), Field(ge=1, lt=3, allow_inf_nan=False)]
+
+
+class SinuositySchema(params.Schema):
+    """The keys of ``sinuosity.toml``: ``[factors]`` and ``[mountain_area]``, class -> factor."""
+
+    factors: Mapping[str, _Factor] = {}
+    mountain_area: Mapping[str, _Factor] = {}
+
+
 def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") -> dict[str, float]:
     """Read the sinuosity factors (default ``data/network/sinuosity.toml``).
 
@@ -156,18 +169,11 @@ def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") ->
         Missing or malformed file, or a factor that is not a number in [1, 3).
     """
     file = Path(path) if path is not None else project_data_dir() / SINUOSITY_FILE
-    raw = read_toml(file, what="sinuosity file", error=NetworkError)
-    factors = raw.get(table)
-    if not isinstance(factors, Mapping) or not factors:
+    raw = params.load(file, SinuositySchema, what="sinuosity file", error=NetworkError)
+    factors = getattr(raw, table, None)
+    if not factors:
         raise NetworkError(f"{file}: missing or empty [{table}] table")
-    out: dict[str, float] = {}
-    for name, value in factors.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value < 3:
-            raise NetworkError(
-                f"{file}: [{table}] {name} must be a number >= 1 and < 3, got {value!r}"
-            )
-        out[name] = float(value)
-    return out
+    return dict(factors)
 
 
 # --------------------------------------------------------------------------------------
