@@ -35,7 +35,7 @@ def test_unknown_territory_lists_shipped_ones():
         ('slug = "x"\nname = "X"\n[communes]\ninsee = "73248"\n', "insee: expected a list"),
         ('slug = "x"\nname = "X"\nbuffer_km = -1\n[communes]\ninsee = ["73248"]\n', "buffer_km"),
         ('slug = "x"\nname = "X"\ncolour = 1\n[communes]\ninsee = ["73248"]\n', "colour: unknown"),
-        ('slug = "x"\nname = "X"\n[communes]\ncommune = ["73248"]\n', r"\[communes\].commune: unkn"),
+        ('slug = "x"\nname = "X"\n[communes]\ncommune = ["73248"]\n', r"communes\].commune: unkn"),
         ('slug = "x"\nname = \n', "not valid TOML"),
     ],
 )
