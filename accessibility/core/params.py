@@ -141,23 +141,23 @@ def validate(
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
-    """``('closure', 2, 'factor')`` -> ``[[closure]] #3 .factor``; ``('communes', 'epci')``
-    -> ``[communes].epci``; list items of values are ``[n]`` (0-based as in TOML)."""
-    out = ""
-    for i, part in enumerate(loc):
-        nxt = loc[i + 1] if i + 1 < len(loc) else None
-        if isinstance(part, int):
-            out += f" #{part + 1}" if out.endswith("]]") else f"[{part}]"
-        elif i == 0:
-            if isinstance(nxt, int):
-                out = f"[[{part}]]"
-            elif nxt is not None:
-                out = f"[{part}]"
-            else:
-                out = str(part)
-        else:
-            out += f" .{part}" if out.endswith(tuple("0123456789")) else f".{part}"
-    return out or "(top level)"
+    """Where a value sits, in TOML's words: ``('closure', 2, 'factor')`` ->
+    ``[[closure]] #3 .factor``; ``('category', 'fs', 'label')`` -> ``[category.fs].label``;
+    ``('communes', 'insee', 0)`` -> ``[communes].insee[0]`` (list items 0-based)."""
+    if not loc:
+        return "(top level)"
+    if len(loc) > 1 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        rest = key_path(loc[2:]) if len(loc) > 2 else ""
+        rest = rest.replace("[", ".", 1).replace("]", "", 1) if rest.startswith("[") else rest
+        return f"[[{loc[0]}]] #{loc[1] + 1}" + (f" .{rest.lstrip('.')}" if rest else "")
+    run = 0
+    while run < len(loc) and isinstance(loc[run], str):
+        run += 1
+    table = loc[: run - 1] if run == len(loc) else loc[: max(run - 1, 0)]
+    out = f"[{'.'.join(map(str, table))}]" if table else ""
+    for part in loc[len(table) :]:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _short(value: Any) -> str:
@@ -182,7 +182,13 @@ def describe(err: Mapping[str, Any], schema: type[Schema]) -> str:
         return f"{key_path(loc)}: required key is missing"
     for old, new in _WORDING:
         msg = msg.replace(old, new)
-    return f"{key_path(loc)}: {msg} (got {_short(err.get('input'))})"
+    value = err.get("input")
+    if isinstance(value, Mapping) and kind != "dict_type":  # a check of a whole table
+        where = key_path(loc)
+        if loc and all(isinstance(p, str) for p in loc):
+            where = f"[{'.'.join(map(str, loc))}]"
+        return f"{where or 'top level'}: {msg}"
+    return f"{key_path(loc)}: {msg} (got {_short(value)})"
 
 
 _WORDING = (
