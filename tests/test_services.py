@@ -94,7 +94,10 @@ def test_load_categories_small_file(tmp_path):
     ("body", "message"),
     [
         (GOOD + "colour = 'red'\n", "[category.fs].colour: unknown key"),
-        (GOOD.replace('label = "France Services"\n', ""), "[category.fs].label: required key is missing"),
+        (
+            GOOD.replace('label = "France Services"\n', ""),
+            "[category.fs].label: required key is missing",
+        ),
         (
             GOOD.replace("threshold_min = 30", "threshold_min = 0"),
             "[category.fs].threshold_min: expected greater than 0 (got 0)",
@@ -103,8 +106,14 @@ def test_load_categories_small_file(tmp_path):
             GOOD.replace("threshold_min = 30", "threshold_min = -5"),
             "[category.fs].threshold_min: expected greater than 0 (got -5)",
         ),
-        (GOOD.replace("liste-fs-20240801.csv", "nowhere.csv"), "[category.fs].sources[0]: expected a source with a reader"),
-        (GOOD + 'gamme = "haute"\n', "[category.fs].gamme: expected 'proximite', 'intermediaire' or 'superieure'"),
+        (
+            GOOD.replace("liste-fs-20240801.csv", "nowhere.csv"),
+            "[category.fs].sources[0]: expected a source with a reader",
+        ),
+        (
+            GOOD + 'gamme = "haute"\n',
+            "[category.fs].gamme: expected 'proximite', 'intermediaire' or 'superieure'",
+        ),
     ],
 )
 def test_load_categories_rejects_bad_entries(tmp_path, body, message):
