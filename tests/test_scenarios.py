@@ -172,11 +172,12 @@ def test_malformed_entries_are_rejected():
 
 
 def test_service_edits():
-    svc = gpd.GeoDataFrame({C.SERVICE_ID: ["a", "b"], C.CATEGORY: ["gp", "gp"], C.COUNT: [1, 1]},
+    gp = ["general_practitioner"] * 2
+    svc = gpd.GeoDataFrame({C.SERVICE_ID: ["a", "b"], C.CATEGORY: gp, C.COUNT: [1, 1]},
                            geometry=[Point(_xy(0)), Point(_xy(1))], crs=CRS)
     sc = parse_scenario({"service": [
         {"action": "close", "service_id": "a"},
-        {"action": "add", "service_id": "resort-doctor", "category": "gp",
+        {"action": "add", "service_id": "resort-doctor", "category": "general_practitioner",
          "lon": _lonlat(3)[0], "lat": _lonlat(3)[1]},
     ]}, name="s")
     out = apply_service_edits(svc, sc)

@@ -21,6 +21,7 @@ Field types shared by the schemas: :data:`Str` (non-empty text), :data:`Text`,
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -243,6 +244,11 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def re_slug(value: str) -> bool:
+    """Whether ``value`` is a slug (:data:`SLUG_PATTERN`, at most 64 characters)."""
+    return bool(re.fullmatch(SLUG_PATTERN, value)) and len(value) <= 64
+
+
 def closest(name: str, known: typing.Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when one of ``known`` is close to ``name``, else ``""``."""
     close = difflib.get_close_matches(name, list(known), n=1)
@@ -266,6 +272,7 @@ __all__ = [
     "freeze",
     "key_path",
     "load",
+    "re_slug",
     "read",
     "validate",
 ]
