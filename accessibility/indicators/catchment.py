@@ -357,6 +357,38 @@ def _codes(ids: pd.Series, index: pd.Index, *, what: str, table: str) -> NDArray
     return codes
 
 
+def _times_and_codes(
+    times: pd.DataFrame, demand: pd.Series, supply: pd.Series
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    """The checked times (minutes, NaN = unreachable) and the origin and site positions
+    of each row; unknown ids, negative times and duplicate pairs are errors."""
+    where = "travel-time table"
+    t = pd.to_numeric(times[C.TRAVEL_TIME_MIN], errors="coerce").to_numpy(dtype=np.float64)
+    not_numbers = np.isnan(t) & times[C.TRAVEL_TIME_MIN].notna().to_numpy()
+    if not_numbers.any():
+        raise DataError(f"{where}: column {C.TRAVEL_TIME_MIN!r} holds non-numeric values")
+    if (t < 0).any():
+        raise DataError(
+            f"{where}: column {C.TRAVEL_TIME_MIN!r} has {int((t < 0).sum())} negative "
+            f"time(s), min {np.nanmin(t)}; expected minutes >= 0 or NaN (unreachable)"
+        )
+
+    o = _codes(times[C.ORIGIN_ID], demand.index, what="origin id", table="demand")
+    d = _codes(times[C.DESTINATION_ID], supply.index, what="destination id", table="supply")
+    # duplicate pairs, found on integer keys (hashing the id pairs is much slower)
+    key = o.astype(np.int64) * len(supply) + d
+    sorted_key = np.sort(key)
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        dup = pd.Series(key).duplicated().to_numpy()
+        pairs = times.loc[dup, [C.ORIGIN_ID, C.DESTINATION_ID]].head(5)
+        sample = ", ".join(f"{a}->{b}" for a, b in pairs.itertuples(index=False))
+        raise DuplicateIdError(
+            f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
+            f"than once, e.g. {sample}"
+        )
+    return t, o, d
+
+
 def _fca(
     times: pd.DataFrame,
     demand: pd.Series,
@@ -384,29 +416,7 @@ def _fca(
             )
         weights_pop = weights_pop.reindex(demand.index)
 
-    t = pd.to_numeric(times[C.TRAVEL_TIME_MIN], errors="coerce").to_numpy(dtype=np.float64)
-    not_numbers = np.isnan(t) & times[C.TRAVEL_TIME_MIN].notna().to_numpy()
-    if not_numbers.any():
-        raise DataError(f"{where}: column {C.TRAVEL_TIME_MIN!r} holds non-numeric values")
-    if (t < 0).any():
-        raise DataError(
-            f"{where}: column {C.TRAVEL_TIME_MIN!r} has {int((t < 0).sum())} negative "
-            f"time(s), min {np.nanmin(t)}; expected minutes >= 0 or NaN (unreachable)"
-        )
-
-    o = _codes(times[C.ORIGIN_ID], demand.index, what="origin id", table="demand")
-    d = _codes(times[C.DESTINATION_ID], supply.index, what="destination id", table="supply")
-    # duplicate pairs, found on integer keys (hashing the id pairs is much slower)
-    key = o.astype(np.int64) * len(supply) + d
-    sorted_key = np.sort(key)
-    if (sorted_key[1:] == sorted_key[:-1]).any():
-        dup = pd.Series(key).duplicated().to_numpy()
-        pairs = times.loc[dup, [C.ORIGIN_ID, C.DESTINATION_ID]].head(5)
-        sample = ", ".join(f"{a}->{b}" for a, b in pairs.itertuples(index=False))
-        raise DuplicateIdError(
-            f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
-            f"than once, e.g. {sample}"
-        )
+    t, o, d = _times_and_codes(times, demand, supply)
 
     w = np.asarray(decay(t), dtype=np.float64)
     if w.shape != t.shape:
