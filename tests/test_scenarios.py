@@ -187,6 +187,11 @@ def test_service_edits():
     bad = parse_scenario({"service": [{"action": "remove", "service_id": "zzz"}]}, name="s")
     with pytest.raises(ScenarioError, match="zzz"):
         apply_service_edits(svc, bad)
+    # in France's extent but 200+ km out at sea (Bay of Biscay): a typo, not a service
+    at_sea = parse_scenario({"service": [{"action": "add", "service_id": "x", "lon": -3.0,
+                                          "lat": 44.0, "category": "pharmacy"}]}, name="s")
+    with pytest.raises(ScenarioError, match=r"#1: the added service lies \d+ km from every"):
+        apply_service_edits(svc, at_sea)
 
 
 def test_shipped_scenarios_parse():

@@ -10,29 +10,56 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from accessibility.cli.options import territory_option
+from accessibility.cli.options import (
+    category_option,
+    check_scenario,
+    check_table_suffix,
+    territory_option,
+)
 from accessibility.core import columns as C
 from accessibility.core.errors import AccessibilityError
 from accessibility.core.paths import default_paths
+from accessibility.inputs.territory import Territory
 
 log = logging.getLogger("accessibility")
 
 
-
 class _Group(click.Group):
-    """Turn the package's errors into a one-line message and exit status 2."""
+    """Expected errors (the package's, click's usage errors) become one line on stderr and
+    exit status 2; a traceback only with -vv."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
         try:
-            return super().invoke(ctx)
-        except AccessibilityError as exc:
-            if log.isEnabledFor(logging.DEBUG):
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:  # pragma: no cover - click returns it instead
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            if _debug():
                 raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
+            _fail(f"{where}{exc.format_message()}", exc.exit_code)
+        except AccessibilityError as exc:
+            if _debug():
+                raise
+            _fail(str(exc), 2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _debug() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(2 if code in (1, 2) else code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,7 +105,7 @@ def data_fetch(only: tuple[str, ...]) -> None:
     show_default=True,
     help="Population grid used as demand points.",
 )
-def data_prepare(territory: str, grid: str) -> None:
+def data_prepare(territory: Territory, grid: str) -> None:
     """Build the communes, population cells and services layers (GeoPackage in the cache)."""
     from accessibility.inputs.layers import prepare_layers, prepared_path, summarise, write_layers
 
@@ -104,17 +131,18 @@ def _fmt_min(value: float) -> str:
 
 @main.command("times")
 @territory_option
-@click.option(
-    "--category", "-c", required=True, help="Service category (see data/services/categories.toml)."
-)
+@category_option
 @grid_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=check_table_suffix,
     help="Table to write (.csv or .parquet).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_json: bool) -> None:
+def times_cmd(
+    territory: Territory, category: str, grid: str, out: Path | None, as_json: bool
+) -> None:
     """Time from every population cell to the nearest service of a category."""
     from accessibility.core.files import write_table
     from accessibility.indicators.nearest import time_to_nearest, weighted_summary
@@ -122,12 +150,7 @@ def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_jso
     from accessibility.pipeline import open_study
 
     cats = load_categories()
-    if category not in cats:
-        raise click.BadParameter(
-            f"unknown category {category!r}; known: {', '.join(sorted(cats))}",
-            param_hint="--category",
-        )
-    study = open_study(territory, grid=grid)
+    study = open_study(territory, grid=grid)  # type: ignore[arg-type]
     cells = study.layers.cells
     table = time_to_nearest(study.network, cells, study.layers.services, category)
     threshold = cats[category].threshold_min
@@ -168,7 +191,7 @@ def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_jso
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def route_cmd(
-    territory: str, origin: str, destination: str, geojson: Path | None, as_json: bool
+    territory: Territory, origin: str, destination: str, geojson: Path | None, as_json: bool
 ) -> None:
     """Road distance and time between two places (a commune name, an INSEE code, or lon,lat)."""
     import geopandas as gpd
@@ -232,11 +255,13 @@ MAIN_CATEGORIES = (
 @click.option(
     "--scenario",
     "-s",
+    callback=check_scenario,
     help="A scenario (data/scenarios/<name>.toml or a file), e.g. winter: closed passes, "
     "speeds, service edits, seasonal peak population.",
 )
 @click.option(
     "--compare",
+    callback=check_scenario,
     help="Compare with another scenario (e.g. --scenario winter --compare summer): "
     "table per commune and EPCI, maps and report section.",
 )
@@ -254,7 +279,7 @@ MAIN_CATEGORIES = (
 @click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
 @click.option("--no-report", is_flag=True, help="Skip the printable report.")
 def run_cmd(
-    territory: str,
+    territory: Territory,
     grid: str,
     scenario: str | None,
     compare: str | None,
@@ -276,7 +301,7 @@ def run_cmd(
         click.echo(f"[{step[0]}] {message}... ({time.perf_counter() - t0:.0f} s)", err=True)
 
     result = run_job(
-        territory,
+        territory,  # type: ignore[arg-type]
         grid=grid,
         scenario=scenario,
         compare=compare,

@@ -84,6 +84,8 @@ log = logging.getLogger(__name__)
 
 #: Largest distance (m) between a named point and the route it should lie on.
 MAX_POINT_DISTANCE_M = 3_000.0
+#: An added service farther than this (m) from every service of the layer is a typo.
+MAX_NEW_SERVICE_DISTANCE_M = 50_000.0
 #: A Travel Mapping waypoint and a network node are the same point within this (m).
 LABEL_TOLERANCE_M = 5.0
 #: Edge column holding the Travel Mapping route file (``fraara.d090273``).
@@ -451,7 +453,9 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
     Raises
     ------
     ScenarioError
-        Removing or closing an unknown id, or adding an id that exists.
+        Removing or closing an unknown id, adding an id that exists, or adding a service
+        farther than :data:`MAX_NEW_SERVICE_DISTANCE_M` from every service of the layer
+        (which covers the territory and its buffer): a typo in its coordinates.
     """
     out = services.copy()
     ids = set(out[C.SERVICE_ID].astype(str))
@@ -468,6 +472,7 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
             if s.service_id in ids:
                 raise ScenarioError(f"{where}: service_id {s.service_id!r} already exists")
             pt = gpd.GeoSeries(gpd.points_from_xy([s.lon], [s.lat]), crs="EPSG:4326")
+            _check_near(pt.to_crs(out.crs).iloc[0], out, where)
             row = gpd.GeoDataFrame(
                 {
                     C.SERVICE_ID: [s.service_id],
@@ -482,6 +487,18 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
             out = pd.concat([out, row], ignore_index=True)
             ids.add(s.service_id)
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=services.crs)
+
+
+def _check_near(point: Any, services: gpd.GeoDataFrame, where: str) -> None:
+    if services.empty or services.crs is None or services.crs.is_geographic:
+        return
+    gap = float(services.geometry.distance(point).min())
+    if gap > MAX_NEW_SERVICE_DISTANCE_M:
+        raise ScenarioError(
+            f"{where}: the added service lies {gap / 1000:.0f} km from every service of the "
+            f"territory and its buffer (at most {MAX_NEW_SERVICE_DISTANCE_M / 1000:.0f} km "
+            "expected): check lon and lat"
+        )
 
 
 # --------------------------------------------------------------------------------------
