@@ -32,8 +32,15 @@ class _Group(click.Group):
     """Expected errors (the package's, click's usage errors) become one line on stderr and
     exit status 2; a traceback only with -vv."""
 
+    verbose = 0
+
+    def invoke(self, ctx: click.Context) -> Any:
+        self.verbose = int(ctx.params.get("verbose") or 0)  # -vv: tracebacks
+        return super().invoke(ctx)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        self.verbose = 0
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:  # pragma: no cover - click returns it instead
@@ -42,19 +49,15 @@ class _Group(click.Group):
             click.echo("aborted", err=True)
             sys.exit(1)
         except click.ClickException as exc:
-            if _debug():
+            if self.verbose >= 2:
                 raise
             where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
             _fail(f"{where}{exc.format_message()}", exc.exit_code)
         except AccessibilityError as exc:
-            if _debug():
+            if self.verbose >= 2:
                 raise
             _fail(str(exc), 2)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-def _debug() -> bool:
-    return log.isEnabledFor(logging.DEBUG)
 
 
 def _fail(message: str, code: int) -> None:
