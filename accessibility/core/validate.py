@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from accessibility.core import params
 from accessibility.core.errors import (
     CRSError,
-    DataError,
     DataWarning,
     DuplicateIdError,
     MissingColumnError,
@@ -58,8 +54,3 @@ def require_crs(gdf: gpd.GeoDataFrame, *, where: str, expected: CRS | str | None
 def warn(message: str) -> None:
     """Emit a :class:`DataWarning` pointing at the caller's caller."""
     warnings.warn(message, DataWarning, stacklevel=3)
-
-
-def read_toml(file: Path, *, what: str, error: type[DataError] = DataError) -> dict[str, Any]:
-    """Read a TOML file (the file-reading step of :func:`accessibility.core.params.load`)."""
-    return params.read(file, what=what, error=error)
