@@ -338,7 +338,9 @@ LOADERS = {
 
 
 @pytest.mark.parametrize("kind", sorted(LOADERS))
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_any_toml_loads_or_raises_the_projects_error(kind, data):
     template, loader = LOADERS[kind]
