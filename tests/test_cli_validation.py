@@ -26,6 +26,7 @@ def no_data(monkeypatch):
     monkeypatch.setattr("accessibility.pipeline.open_study", refuse)
     monkeypatch.setattr("accessibility.pipeline.run_job", refuse)
     monkeypatch.setattr("accessibility.inputs.layers.prepare_layers", refuse)
+    monkeypatch.setattr("accessibility.inputs.sources.fetch", refuse)
     return seen
 
 
@@ -51,6 +52,8 @@ def _run(args):
         (["site", "-c", "france_services", "--candidates", "/no/such.csv"], "does not exist"),
         (["route", "Modane"], "Missing argument 'DESTINATION'"),
         (["times", "-c", "france_services", "--network", "/no/such.osm.pbf"], "does not exist"),
+        (["data", "fetch", "--only", "services/bpe2013.xls"],
+         "not in the source catalogue (did you mean 'services/bpe2013.xlsx'?)"),
     ],
 )
 def test_bad_arguments_fail_before_any_data_is_read(no_data, args, needle):

@@ -17,6 +17,7 @@ import click
 from accessibility.cli.options import (
     category_option,
     check_scenario,
+    check_sources,
     check_table_suffix,
     territory_option,
 )
@@ -85,7 +86,12 @@ def data() -> None:
 
 
 @data.command("fetch")
-@click.option("--only", multiple=True, help="A catalogued path (repeatable); default: all.")
+@click.option(
+    "--only",
+    multiple=True,
+    callback=check_sources,
+    help="A catalogued path (repeatable); default: all.",
+)
 def data_fetch(only: tuple[str, ...]) -> None:
     """Fetch every catalogued file into the cache (from the mirror when one is set)."""
     from accessibility.inputs.sources import fetch, load_catalogue

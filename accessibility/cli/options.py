@@ -90,6 +90,28 @@ def check_table_suffix(ctx: click.Context, param: click.Parameter, value: Path |
     return value
 
 
+def check_sources(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    """Names of the source catalogue (``data/sources.toml``)."""
+    from accessibility.core.params import closest
+    from accessibility.inputs.sources import load_catalogue
+
+    if not value:
+        return value
+    try:
+        known = load_catalogue()
+    except AccessibilityError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+    bad = [v for v in value if v not in known]
+    if bad:
+        raise click.BadParameter(
+            f"{bad[0]!r} is not in the source catalogue{closest(bad[0], known)} "
+            "(see data/sources.toml)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 #: Minutes of a threshold: > 0 and at most 4 hours.
 MINUTES = click.FloatRange(min=0, max=240, min_open=True)
 
