@@ -68,6 +68,9 @@ def test_key_paths_read_as_toml(loc, expected):
         # unknown key, with the close known one
         (TERRITORY.replace('name = "X"', 'name = "X"\nbufer_km = 3'),
          "t.toml: bufer_km: unknown key; did you mean 'buffer_km'?"),
+        # keys named like Python types are keys like any other
+        (TERRITORY.replace('name = "X"', 'name = "X"\nstr = 3'), "t.toml: str: unknown key"),
+        (TERRITORY + "list = []\n", "t.toml: [communes].list: unknown key"),
         # wrong type: the value found is quoted
         (TERRITORY.replace('["73248"]', "[73248]"),
          "t.toml: [communes].insee[0]: expected a valid string (got 73248)"),
@@ -290,7 +293,7 @@ def _toml(doc: dict) -> str:
 _keys = st.sampled_from(
     ["slug", "name", "factor", "kph", "category", "weight", "above", "label", "sources",
      "threshold_min", "lon", "lat", "reader", "source", "crs", "buffer_km", "insee", "from",
-     "to", "ref", "action", "service_id", "classes", "x", "mountain", "count"]
+     "to", "ref", "action", "service_id", "classes", "x", "mountain", "count", "str", "list"]
 )
 _scalars = (
     st.none()

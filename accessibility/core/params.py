@@ -168,7 +168,7 @@ def _short(value: Any) -> str:
 
 def describe(err: Mapping[str, Any], schema: type[Schema]) -> str:
     """One line for one pydantic error: key path, expectation, value found."""
-    loc = tuple(p for p in err["loc"] if not _is_tag(p))
+    loc = tuple(p for p in err["loc"] if not _is_tag(p)) or tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
         known = _fields_at(schema, loc[:-1])
@@ -205,8 +205,9 @@ _WORDING = (
 
 
 def _is_tag(part: Any) -> bool:
-    # pydantic adds the union member or validator name to the location: not a key
-    return isinstance(part, str) and ("[" in part or part in {"str", "float", "int", "list"})
+    # pydantic may add a validator's name to the location (``function-after[...]``): not a
+    # key. Bare TOML keys cannot hold "[", so a user's key is never taken for one.
+    return isinstance(part, str) and "[" in part and part.endswith("]")
 
 
 def _models_in(annotation: Any) -> list[type[Schema]]:

@@ -141,7 +141,8 @@ def _metric_crs(value: str) -> str:
     from pyproj import CRS
 
     crs = CRS.from_user_input(value)
-    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not crs.is_projected or not units or not units <= {"metre", "meter"}:
         raise ValueError("expected a projected CRS in metres (buffers and lengths are in metres)")
     return value
 
