@@ -149,7 +149,7 @@ def project_cmd(
     """The « fiche projet » of a proposed site: catchment, who gains, priorities, ranking."""
     from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import project_sheet
+    from accessibility.planning.project import project_sheet
 
     study = open_study(territory)  # type: ignore[arg-type]
     diagnostic = run_diagnostic(study)
@@ -226,7 +226,8 @@ def tour_cmd(
     """Plan an itinerant service's tour over the town halls, compared with a fixed site."""
     from accessibility.core.files import write_table
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import plan_itinerant_tour, slug
+    from accessibility.planning.itinerant import plan_itinerant_tour
+    from accessibility.planning.project import slug
 
     study = open_study(territory)  # type: ignore[arg-type]
     tour = plan_itinerant_tour(
