@@ -79,14 +79,21 @@ def data_fetch(only: tuple[str, ...]) -> None:
     help="Population grid used as demand points.",
 )
 def data_prepare(territory: str, grid: str) -> None:
-    """Build the communes, population cells and services layers (GeoPackage in the cache)."""
-    from accessibility.inputs.layers import prepare_layers, prepared_path, summarise, write_layers
+    """Build the communes, population cells, services and road network into the cache.
+
+    Every later command on the territory reads them from there (GeoParquet under
+    ``<cache>/prepared`` and ``<cache>/networks``); a changed source, parameter file or
+    reader rebuilds what it affects.
+    """
+    from accessibility.inputs.layers import cache_folder, prepare_layers, summarise
+    from accessibility.network.load import territory_network
 
     paths = default_paths()
     layers = prepare_layers(territory, paths=paths, grid=grid)
-    out = write_layers(layers, prepared_path(layers.territory, paths, grid))
+    net = territory_network(layers.territory, layers.communes, paths=paths)
     click.echo(summarise(layers))
-    click.echo(f"written: {out}")
+    click.echo(f"  road network: {net.n_nodes:,} nodes, {net.n_edges:,} edges")
+    click.echo(f"cached in: {cache_folder(paths)} and {paths.cache / 'networks'}")
 
 
 grid_option = click.option(
@@ -180,7 +187,7 @@ def route_cmd(
     from accessibility.network.load import territory_network
 
     paths = default_paths()
-    layers = prepare_layers(territory, paths=paths, with_services=False)
+    layers = prepare_layers(territory, paths=paths, with_services=False, with_cells=False)
     prefer = frozenset(layers.communes[C.COMMUNE_CODE])
     a = resolve_place(origin, paths=paths, prefer=prefer)
     b = resolve_place(destination, paths=paths, prefer=prefer)

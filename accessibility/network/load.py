@@ -11,7 +11,7 @@ A user with a regional OpenStreetMap extract sets ``reader = "osm"`` and ``sourc
 its path: nothing else changes. Only the territory plus its buffer (and a margin, so
 that a road leaving and re-entering the area is kept) is read. The built network is
 cached under a hash of its input file, the area, the speed and sinuosity tables and the
-code version.
+network code (:func:`accessibility.network.build.cache_key`).
 """
 
 from __future__ import annotations
@@ -88,13 +88,19 @@ def territory_network(
     source = spec.pop("source", None)
     if not isinstance(source, str):
         raise TerritoryError(f"{territory.file}: [sources.network].source must be a string")
-    file = _source_path(source, territory, paths)
+    catalogue = load_catalogue(paths)
     area = network_area(communes, territory.buffer_m)
     crs = territory.crs
     net_dir = project_data_dir() / "network"
     key = {
         "reader": reader,
-        "source": file,
+        # a catalogued file by its catalogued sha256 (checked when fetched), so a warm
+        # run need not read it; a user's own file by its content
+        "source": (
+            {"catalogued": source, "sha256": catalogue[source].sha256}
+            if source in catalogue
+            else _source_path(source, territory, paths)
+        ),
         "area": shapely.to_wkb(shapely.set_precision(area, 1e-4), hex=True),
         "crs": crs,
         "options": spec,
@@ -103,6 +109,7 @@ def territory_network(
     }
 
     def build() -> RoadNetwork:
+        file = _source_path(source, territory, paths)
         log.info("building the %s road network from %s", reader, file.name)
         if reader == "travelmapping":
             net = read_travel_mapping(file, area=area, crs=crs)
@@ -119,5 +126,5 @@ def territory_network(
         return build()
     net = cached_network(key, build, paths.cache / "networks")
     if net.n_edges == 0:  # pragma: no cover - the contract forbids it
-        raise NetworkError(f"{file}: empty network")
+        raise NetworkError(f"{source}: empty network")
     return net
