@@ -44,11 +44,14 @@ NOISY = (
 )
 FORMAT = "%(levelname)s %(name)s: %(message)s"
 
-#: INSEE commune codes (73157, 2A004) and service ids (france_services/fs:2823).
-_IDS = re.compile(r"(?<![\w/.:-])(?:\d[0-9AB]\d{3}|[a-z_]+/[\w.-]+:[\w.-]+)(?![\w/-])")
-_WHERE = re.compile(
-    r"^([^:]{1,160}?\.(?:toml|csv|geojson|gpkg|parquet|tgz|zip|whl|gz|pbf)\b[^:]*):"
+#: Ids named in a warning: INSEE commune codes (73157, 2A004), grid cells
+#: (CRS3035RES1000mN2469000E4091000) and services (france_services/fs:2823, laposte:10745D).
+_IDS = re.compile(
+    r"(?<![\w/.:,-])(?:\d[0-9AB]\d{3}|CRS3035RES\d+mN\d+E\d+|(?:[a-z_]+/)?[a-z][a-z0-9]*:\w[\w.-]*)"
+    r"(?![\w/-]|[.,]\d)"
 )
+#: What the warning is about: its text before the first ": " (a file, a layer, a step).
+_WHERE = re.compile(r"^(.{1,160}?): ")
 
 
 @dataclass
@@ -82,7 +85,10 @@ class WarningLog:
         """Columns ``kind, message, where, count, ids`` (one row per distinct warning)."""
         cols = ["kind", "message", "where", "count", "ids"]
         rows = [[getattr(e, c) for c in cols] for e in self.entries.values()]
-        return pd.DataFrame(rows, columns=cols)
+        table = pd.DataFrame(rows, columns=cols)
+        for c in ("kind", "message", "where", "ids"):
+            table[c] = table[c].map(_csv_safe)
+        return table
 
     def summary(self) -> str:
         """``3 warnings: 2 DataWarning, 1 NetworkWarning`` (empty when there are none)."""
@@ -96,6 +102,12 @@ class WarningLog:
 
     def write_csv(self, path: Path) -> Path:
         return write_table(self.table(), path)
+
+
+def _csv_safe(text: str) -> str:
+    """Messages quote names from open data: a leading ``= + - @`` would make a
+    spreadsheet run the cell as a formula, so such a cell starts with an apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 #: The warnings of the current command (reset by :func:`setup_logging`).
