@@ -124,7 +124,11 @@ class Store(Generic[T]):
 
 def _save_frame(gdf: Any, folder: Path) -> dict[str, Any]:
     gdf.to_parquet(folder / "layer.parquet")
-    return {"rows": len(gdf)}
+    # Parquet reads text columns back as pandas' string dtype: note which were
+    # ``object`` so that a cached layer is the very frame a fresh build gives
+    geometry = gdf.geometry.name
+    objects = [str(c) for c, t in gdf.dtypes.items() if t is np.dtype(object) and c != geometry]
+    return {"rows": len(gdf), "object_columns": objects}
 
 
 def _load_frame(folder: Path, meta: dict[str, Any]) -> Any:
@@ -133,6 +137,8 @@ def _load_frame(folder: Path, meta: dict[str, Any]) -> Any:
     gdf = gpd.read_parquet(folder / "layer.parquet")
     if len(gdf) != meta["rows"]:
         raise ValueError(f"{len(gdf)} rows read, {meta['rows']} stored")
+    for column in meta.get("object_columns", []):
+        gdf[column] = gdf[column].astype(object)
     return gdf
 
 
