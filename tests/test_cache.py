@@ -146,16 +146,16 @@ def test_network_rebuilds_when_the_speed_table_changes(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fixture's cut-off parts
         first = territory_network(terr, communes, paths=paths)
-        n = BUILDS["network"]
+        n = BUILDS["network-tiny"]
         territory_network(terr, communes, paths=paths)
-        assert BUILDS["network"] == n  # unchanged: reused
+        assert BUILDS["network-tiny"] == n  # unchanged: reused
         speeds = data / "network" / "speeds.toml"
         text = speeds.read_text(encoding="utf-8")
         new, count = re.subn(r"(?m)^(residential = \{ kph = )\d+", r"\g<1>7", text)
         assert count, "residential speed not found in speeds.toml"
         speeds.write_text(new, encoding="utf-8")
         second = territory_network(terr, communes, paths=paths)
-    assert BUILDS["network"] == n + 1
+    assert BUILDS["network-tiny"] == n + 1
     resid = second.edges["road_class"] == "residential"
     assert resid.any() and (second.edges.loc[resid, "speed_kph"] == 7).all()
     assert (first.edges.loc[first.edges["road_class"] == "residential", "speed_kph"] != 7).all()

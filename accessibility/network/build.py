@@ -293,18 +293,22 @@ def cached_network(
     key_parts: Mapping[str, Any],
     builder: Callable[[], RoadNetwork],
     cache_dir: str | Path,
+    *,
+    name: str = "network",
+    keep_others: bool = True,
 ) -> RoadNetwork:
     """Return the network cached under ``key_parts``, building and storing it if absent.
 
     The key (:func:`cache_key`) hashes ``key_parts`` (input files given as
     :class:`~pathlib.Path` are hashed by content), the network code and
     :data:`BUILD_VERSION`. The network is stored as ``nodes.parquet`` and
-    ``edges.parquet`` (GeoParquet) and ``entry.json`` in ``cache_dir/network-<key>/``,
+    ``edges.parquet`` (GeoParquet) and ``entry.json`` in ``cache_dir/<name>-<key>/``,
     written to a temporary folder then renamed (:func:`accessibility.core.cache.cached`):
     a reader never sees a half-written entry, and a damaged one is rebuilt with a
-    :class:`~accessibility.core.errors.CacheWarning`.
+    :class:`~accessibility.core.errors.CacheWarning`. With ``keep_others=False``, the
+    older entries of the same ``name`` (``network-maurienne``) are removed once the new
+    one is stored.
     """
     store = Store(save=_save_network, load=_load_network)
-    return cached(
-        Path(cache_dir), "network", _full_parts(key_parts), builder, store, keep_others=True
-    )
+    parts = _full_parts(key_parts)
+    return cached(Path(cache_dir), name, parts, builder, store, keep_others=keep_others)

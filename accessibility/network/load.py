@@ -128,7 +128,9 @@ def territory_network(
 
     if not use_cache:
         return build()
-    net = cached_network(key, build, paths.cache / "networks")
+    net = cached_network(
+        key, build, paths.cache / "networks", name=f"network-{territory.slug}", keep_others=False
+    )
     if net.n_edges == 0:  # pragma: no cover - the contract forbids it
         raise NetworkError(f"{source}: empty network")
     return net
