@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO
 
 from accessibility.core.errors import AccessibilityWarning
-from accessibility.core.files import write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("accessibility")
 warnings_log = logging.getLogger("accessibility.warnings")
@@ -83,6 +83,8 @@ class WarningLog:
 
     def table(self) -> pd.DataFrame:
         """Columns ``kind, message, where, count, ids`` (one row per distinct warning)."""
+        import pandas as pd
+
         cols = ["kind", "message", "where", "count", "ids"]
         rows = [[getattr(e, c) for c in cols] for e in self.entries.values()]
         table = pd.DataFrame(rows, columns=cols)
@@ -101,6 +103,8 @@ class WarningLog:
         return f"{len(self.entries)} warning(s): {kinds}"
 
     def write_csv(self, path: Path) -> Path:
+        from accessibility.core.files import write_table
+
         return write_table(self.table(), path)
 
 

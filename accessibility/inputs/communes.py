@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from accessibility.core import columns as C
-from accessibility.core.cache import GEOPARQUET, cached, code_hash
+from accessibility.core.cache import GEOPARQUET, Store, cached, code_hash, make_key
 from accessibility.core.errors import CorruptFileError, DataError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import require_columns, require_crs, warn
@@ -111,8 +111,51 @@ def _load_cog_cached(archive: Path) -> Cog:
 
 
 def load_cog(paths: Paths | None = None) -> Cog:
-    """The COG 2026 communes, EPCI and the old-code -> current-code map."""
-    return _load_cog_cached(fetch(DECOUPAGE, paths or default_paths()))
+    """The COG 2026 communes, EPCI and the old-code -> current-code map.
+
+    Decoding the package's JSON takes seconds: the tables are kept in the cache
+    (``<cache>/prepared/cog-<key>``, Parquet), keyed by the catalogued sha256 of the
+    archive and the code of this module; in one process, they are read once.
+    """
+    paths = paths or default_paths()
+    catalogue = load_catalogue(paths)
+    parts = {
+        "layer": "cog",
+        "sources": {DECOUPAGE: catalogue[DECOUPAGE].sha256 if DECOUPAGE in catalogue else None},
+        "code": code_hash([__name__]),
+        "build_version": TOWN_HALLS_BUILD_VERSION,
+    }
+    memo = (paths.prepared, make_key(parts))
+    if memo not in _COGS:
+        _COGS.clear()
+        _COGS[memo] = cached(
+            paths.prepared,
+            "cog",
+            parts,
+            lambda: _load_cog_cached(fetch(DECOUPAGE, paths)),
+            Store(save=_save_cog, load=_load_cog_entry),
+        )
+    return _COGS[memo]
+
+
+_COGS: dict[tuple[Path, str], Cog] = {}
+
+
+def _save_cog(cog: Cog, folder: Path) -> dict[str, int]:
+    cog.communes.to_parquet(folder / "communes.parquet")
+    cog.epci.to_parquet(folder / "epci.parquet")
+    codes = pd.DataFrame({"code": list(cog.code_map), "current": list(cog.code_map.values())})
+    codes.to_parquet(folder / "code_map.parquet")
+    return {"communes": len(cog.communes), "codes": len(codes)}
+
+
+def _load_cog_entry(folder: Path, meta: dict[str, int]) -> Cog:
+    communes = pd.read_parquet(folder / "communes.parquet")
+    codes = pd.read_parquet(folder / "code_map.parquet")
+    if len(communes) != meta["communes"] or len(codes) != meta["codes"]:
+        raise ValueError("row counts differ from those stored")
+    code_map = dict(zip(codes["code"].tolist(), codes["current"].tolist(), strict=True))
+    return Cog(communes=communes, code_map=code_map, epci=pd.read_parquet(folder / "epci.parquet"))
 
 
 def current_code_map(paths: Paths | None = None) -> dict[str, str]:
