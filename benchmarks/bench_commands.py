@@ -39,12 +39,12 @@ COMMANDS: list[tuple[str, list[str], float]] = [
 ]
 
 
-def _run(checkout: Path, args: list[str], workdir: Path, n: int) -> float:
+def _run(checkout: Path, args: list[str], workdir: Path, n: int, mirror: Path) -> float:
     """Wall time of one cold process running ``accessibility ARGS`` from ``checkout``."""
     extra: list[str] = []
     if args[0] == "run":  # fresh output folders inside the scratch folder
         extra = ["--out", str(workdir / f"out-{n}"), "--maps", str(workdir / f"maps-{n}")]
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    env = {**os.environ, "PYTHONPATH": str(checkout), "ACCESSIBILITY_DATA_MIRROR": str(mirror)}
     cmd = [sys.executable, "-m", "accessibility.cli", "-q", *args, *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
@@ -62,6 +62,12 @@ def main() -> None:
     parser.add_argument("--old", type=Path, required=True, help="Reference checkout.")
     parser.add_argument("--new", type=Path, default=REPO, help="Checkout measured.")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=Path(os.environ.get("ACCESSIBILITY_DATA_MIRROR") or REPO.parent / "shared/data"),
+        help="Data mirror used by both checkouts.",
+    )
     parser.add_argument("--only", nargs="*", help="Command names (route, times, ...).")
     opts = parser.parse_args()
     chosen = [c for c in COMMANDS if not opts.only or c[0] in opts.only]
@@ -73,10 +79,10 @@ def main() -> None:
             folders = {k: Path(scratch) / f"{name}-{k}" for k in checkouts}
             for k, checkout in checkouts.items():  # warm-up: fill each one's caches
                 folders[k].mkdir()
-                _run(checkout, args, folders[k], 0)
+                _run(checkout, args, folders[k], 0, opts.mirror)
             for i in range(1, opts.repeat + 1):
                 for k in ("old", "new") if i % 2 else ("new", "old"):  # alternate
-                    times[k].append(_run(checkouts[k], args, folders[k], i))
+                    times[k].append(_run(checkouts[k], args, folders[k], i, opts.mirror))
             old, new = statistics.median(times["old"]), statistics.median(times["new"])
             rows.append((name, args, old, new, target))
             print(f"{name}: old {times['old']}, new {times['new']}", file=sys.stderr)
@@ -86,7 +92,7 @@ def main() -> None:
           f"{os.cpu_count()} cores.\n")  # fmt: skip
     print("| command | before (9ad74fd) | now | before / now | target |")
     print("|---|---:|---:|---:|---:|")
-    for name, args, old, new, target in rows:
+    for _name, args, old, new, target in rows:
         cmd = "accessibility " + " ".join(args)
         ok = "met" if new < target else "missed"
         print(f"| `{cmd}` | {old:.1f} s | {new:.1f} s | {old / new:.1f}× | "

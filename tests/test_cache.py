@@ -271,3 +271,23 @@ def test_route_reads_neither_cells_nor_services(tiny_env, monkeypatch):
         lay = L.prepare_layers(terr, paths=env, with_cells=False, with_services=False)
     assert len(lay.communes) == 1 and lay.cells.empty and lay.services.empty
 
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore::accessibility.core.errors.AccessibilityWarning")
+def test_data_prepare_fills_the_cache_every_command_reads(paths):
+    from click.testing import CliRunner
+
+    from accessibility.cli import main
+
+    result = CliRunner().invoke(main, ["-q", "data", "prepare"])
+    assert result.exit_code == 0, result.output
+    assert "communes: 53 in 5 EPCI" in result.stdout
+    assert "road network: 3,365 nodes, 8,172 edges" in result.stdout
+    for layer in ("communes", "cells-census1km", "services"):
+        assert len(list(paths.prepared.glob(f"maurienne-{layer}-*/layer.parquet"))) == 1
+    assert len(list((paths.cache / "networks").glob("network-maurienne-*/edges.parquet"))) == 1
+    # what a command then reads is what prepare stored: nothing is built again
+    before = dict(BUILDS)
+    L.prepare_layers("maurienne", paths=paths)
+    assert dict(BUILDS) == before
