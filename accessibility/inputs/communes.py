@@ -238,9 +238,16 @@ def load_town_halls(paths: Paths | None = None, *, use_cache: bool = True) -> gp
         "code": code_hash([__name__]),
         "build_version": TOWN_HALLS_BUILD_VERSION,
     }
-    return cached(
-        paths.prepared, "france-town-halls", parts, lambda: _build_town_halls(paths), GEOPARQUET
-    )
+    memo = (paths.prepared, make_key(parts))
+    if memo not in _HALLS:  # read once per process (route resolves two places)
+        _HALLS.clear()
+        _HALLS[memo] = cached(
+            paths.prepared, "france-town-halls", parts, lambda: _build_town_halls(paths), GEOPARQUET
+        )
+    return _HALLS[memo].copy()
+
+
+_HALLS: dict[tuple[Path, str], gpd.GeoDataFrame] = {}
 
 
 def _build_town_halls(paths: Paths) -> gpd.GeoDataFrame:
