@@ -113,3 +113,20 @@ def test_run_writes_the_warnings_csv_and_a_summary(paths, tmp_path):
     by_kind = table["kind"].value_counts()
     summary = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
     assert f"Warnings: {len(table)} warning(s): {summary}; all listed in" in result.stdout
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(logs, "_interactive", lambda: True)
+    monkeypatch.setattr(logs, "_CONSOLE", console)
+    with logs.steps(2) as progress:
+        progress("indicators")
+        console.file.flush()
+        progress("exports")
+    shown = screen.getvalue()
+    assert "indicators" in shown and "/2" in shown

@@ -216,6 +216,6 @@ def steps(total: int | None = None) -> Iterator[Callable[[str], None]]:
             if started[0]:
                 bar.advance(task)
             started[0] = True
-            bar.update(task, description=message)
+            bar.update(task, description=message, refresh=True)
 
         yield progress
