@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from accessibility.core import cache
 from accessibility.core.cache import BUILDS, GEOPARQUET, cached, code_hash, make_key
 from accessibility.core.errors import CacheWarning, DataWarning
 from accessibility.core.paths import Paths
@@ -291,3 +292,13 @@ def test_data_prepare_fills_the_cache_every_command_reads(paths):
     before = dict(BUILDS)
     L.prepare_layers("maurienne", paths=paths)
     assert dict(BUILDS) == before
+
+
+def test_an_unstorable_value_warns_and_goes_on(tmp_path):
+    def bad_save(value, folder):
+        raise TypeError("cannot convert column 'x'")
+
+    store = cache.Store(save=bad_save, load=lambda folder, meta: None)
+    with pytest.warns(CacheWarning, match="cannot be written"):
+        assert cached(tmp_path, "t-bad", {}, lambda: 42, store) == 42
+    assert list(tmp_path.iterdir()) == []  # no half entry, no temporary folder

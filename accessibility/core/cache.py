@@ -199,7 +199,15 @@ def cached(
     BUILDS[name] += 1
     value, caught = _build_recording(build)
     records = [{"category": w.category.__name__, "message": str(w.message)} for w in caught]
-    _store(entry, key, key_parts, value, records, store)
+    try:
+        _store(entry, key, key_parts, value, records, store)
+    except (OSError, ValueError, TypeError) as exc:  # read-only cache, unstorable value
+        warnings.warn(
+            f"cache entry {entry} cannot be written ({type(exc).__name__}: {exc}); "
+            "continuing without it (it will be built again next time)",
+            CacheWarning,
+            stacklevel=2,
+        )
     if not keep_others:
         for other in Path(folder).glob(f"{name}-*"):
             if other != entry and other.is_dir() and len(other.name) == len(entry.name):
