@@ -72,12 +72,9 @@ def _fail(message: str, code: int) -> None:
 @click.version_option(package_name="accessibility")
 def main(verbose: int, quiet: bool) -> None:
     """Travel times to public services over the road network, for French territories."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.captureWarnings(True)
-    if verbose < 2:
-        for noisy in ("pyogrio", "fiona", "urllib3"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    from accessibility.cli.logs import setup_logging
+
+    setup_logging(verbose, quiet)
 
 
 @main.group()
@@ -115,14 +112,21 @@ def data_fetch(only: tuple[str, ...]) -> None:
     help="Population grid used as demand points.",
 )
 def data_prepare(territory: Territory, grid: str) -> None:
-    """Build the communes, population cells and services layers (GeoPackage in the cache)."""
-    from accessibility.inputs.layers import prepare_layers, prepared_path, summarise, write_layers
+    """Build the communes, population cells, services and road network into the cache.
+
+    Every later command on the territory reads them from there (GeoParquet under
+    ``<cache>/prepared`` and ``<cache>/networks``); a changed source, parameter file or
+    reader rebuilds what it affects.
+    """
+    from accessibility.inputs.layers import cache_folder, prepare_layers, summarise
+    from accessibility.network.load import territory_network
 
     paths = default_paths()
     layers = prepare_layers(territory, paths=paths, grid=grid)
-    out = write_layers(layers, prepared_path(layers.territory, paths, grid))
+    net = territory_network(layers.territory, layers.communes, paths=paths)
     click.echo(summarise(layers))
-    click.echo(f"written: {out}")
+    click.echo(f"  road network: {net.n_nodes:,} nodes, {net.n_edges:,} edges")
+    click.echo(f"cached in: {cache_folder(paths)} and {paths.cache / 'networks'}")
 
 
 grid_option = click.option(
@@ -212,7 +216,7 @@ def route_cmd(
     from accessibility.network.load import territory_network
 
     paths = default_paths()
-    layers = prepare_layers(territory, paths=paths, with_services=False)
+    layers = prepare_layers(territory, paths=paths, with_services=False, with_cells=False)
     prefer = frozenset(layers.communes[C.COMMUNE_CODE])
     a = resolve_place(origin, paths=paths, prefer=prefer)
     b = resolve_place(destination, paths=paths, prefer=prefer)
@@ -300,26 +304,25 @@ def run_cmd(
     """The main job: indicators, priority zones, open-data exports, atlas and report."""
     import time
 
-    from accessibility.pipeline import run_job
+    from accessibility.cli import logs
+    from accessibility.pipeline import run_job, run_steps
 
     t0 = time.perf_counter()
-    step = [0]
-
-    def progress(message: str) -> None:
-        step[0] += 1
-        click.echo(f"[{step[0]}] {message}... ({time.perf_counter() - t0:.0f} s)", err=True)
-
-    result = run_job(
-        territory,  # type: ignore[arg-type]
-        grid=grid,
-        scenario=scenario,
-        compare=compare,
-        out_dir=out,
-        maps_dir=maps_dir,
-        atlas=not no_atlas,
-        report=not no_report,
-        progress=progress,
-    )
+    n_steps = run_steps(scenario, compare, atlas=not no_atlas, report=not no_report)
+    with logs.steps(n_steps) as progress:
+        result = run_job(
+            territory,  # type: ignore[arg-type]
+            grid=grid,
+            scenario=scenario,
+            compare=compare,
+            out_dir=out,
+            maps_dir=maps_dir,
+            atlas=not no_atlas,
+            report=not no_report,
+            progress=progress,
+        )
+    exports_dir = result.exports["gpkg"].parent
+    warnings_csv = logs.WARNINGS.write_csv(exports_dir / "warnings.csv")
     _print_run_summary(result.study, result.diagnostic)
     if result.seasonal is not None:
         c = result.seasonal.communes
@@ -333,13 +336,14 @@ def run_cmd(
         click.echo(f"\nEmergency care, {compare} -> {scenario or 'base'} (mean minutes by EPCI):")
         for r in em.itertuples(index=False):
             click.echo(f"  {r.name:<40}{r.change_min:+6.1f} min")
-    exports_dir = result.exports["gpkg"].parent
     click.echo(f"\nExports (open data: GeoPackage, CSV, GeoJSON, data dictionary): {exports_dir}/")
     if result.maps:
         click.echo(f"Atlas: {result.maps['index']} ({len(result.maps) - 1} maps)")
     if result.report is not None:
         pdf = result.report.with_suffix(".pdf")
         click.echo(f"Report: {result.report}" + (f" and {pdf}" if pdf.exists() else ""))
+    summary = logs.WARNINGS.summary() or "no warning"
+    click.echo(f"Warnings: {summary}; all listed in {warnings_csv}")
     click.echo(f"Done in {time.perf_counter() - t0:.0f} s.")
 
 

@@ -72,3 +72,7 @@ class SnapWarning(AccessibilityWarning):
 
 class NetworkWarning(AccessibilityWarning):
     """A road network has parts cut off from its largest component, or odd values."""
+
+
+class CacheWarning(AccessibilityWarning):
+    """A cache entry cannot be read (truncated, half-deleted): it is rebuilt."""
