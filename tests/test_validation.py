@@ -241,22 +241,36 @@ def test_routes_against_a_tiny_network(tmp_path):
     assert np.isnan(table.loc["Far away", "model_km"])
 
 
+GOOD_ENTRY = {
+    "name": '"x"', "from": '"a"', "to": '"b"', "from_lonlat": "[1, 45]",
+    "to_lonlat": "[1.1, 45]", "published_km": "3", "source": '"https://e.org/x"',
+    "measures": '"m"', "coordinates": '"c"',
+}
+
+
+def _entry(**change: str | None) -> str:
+    fields = {**GOOD_ENTRY, **change}
+    return "[[route]]\n" + "\n".join(f"{k} = {v}" for k, v in fields.items() if v is not None)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('[[route]]\nname = "x"', "route 3: from must be a non-empty string"),
-        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="example.org"\nmeasures="m"\n'
-         'coordinates="c"', "route 3: source must be the address"),
-        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="https://e.org"\nmeasures="m"\n'
-         'coordinates="c"\npublished_km=3\nfrom_lonlat=[200, 1]\nto_lonlat=[1, 1]',
-         r"route 3: from_lonlat must be \[longitude, latitude\]"),
-        ('[[route]]\nname="x"\nfrom="a"\nto="b"\nsource="https://e.org"\nmeasures="m"\n'
-         'coordinates="c"\npublished_km=-1', "route 3: published_km must be a positive"),
+        (_entry(), None),
+        (_entry(**{"from": None}), r"#3 \.from: required key is missing"),
+        (_entry(source='"example.org"'), r"#3 \.source: expected to match pattern"),
+        (_entry(from_lonlat="[200, 1]"), r"#3 \.from_lonlat: expected a \[lon, lat\] pair"),
+        (_entry(published_km="-1"), r"#3 \.published_km: "),
+        (_entry(published_km='"3 km"'), r"#3 \.published_km: "),
     ],
 )
 def test_bad_route_entries_name_the_file_and_field(tmp_path, extra, message):
-    with pytest.raises(DataError, match=message):
-        load_routes(_routes_file(tmp_path, extra))
+    file = _routes_file(tmp_path, extra)
+    if message is None:  # the well-formed entry loads
+        assert load_routes(file)[2].published_km == 3.0
+        return
+    with pytest.raises(DataError, match=r"routes\.toml: \[\[route\]\] .*" + message):
+        load_routes(file)
 
 
 def test_shipped_route_list_is_cited():

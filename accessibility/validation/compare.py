@@ -12,7 +12,7 @@ calibration harness) for territories no full network covers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from accessibility.core import columns as C
+from accessibility.core import params
 from accessibility.core.errors import DataError
 from accessibility.core.paths import project_data_dir
 from accessibility.indicators.nearest import time_to_nearest
@@ -52,13 +53,13 @@ HELDOUT_FILE = "network/calibration_heldout.csv"
 def has_full_network(territory: Territory) -> bool:
     """Whether the territory runs on a full road network (OSM or road lines)."""
     spec = territory.sources.get("network", {})
-    return isinstance(spec, dict) and spec.get("reader") in FULL_READERS
+    return isinstance(spec, Mapping) and spec.get("reader") in FULL_READERS
 
 
 def coarse_territory(territory: Territory) -> Territory:
     """The same territory on the coarse model's network (Travel Mapping), in memory."""
     sources = {**territory.sources, "network": dict(COARSE_NETWORK)}
-    return dataclasses.replace(territory, sources=sources)
+    return dataclasses.replace(territory, sources=params.freeze(sources))
 
 
 def band_of(minutes: np.ndarray | pd.Series) -> pd.Categorical:

@@ -9,19 +9,20 @@ nearest road are left out and reported apart).
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pydantic import Field, Strict
 from shapely.geometry import Point
 
-from accessibility.core.errors import DataError, NetworkError, SnapWarning
+from accessibility.core import params
+from accessibility.core.errors import NetworkError, SnapWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml
 from accessibility.engine.snapping import snap_xy
 from accessibility.engine.travel_times import route
 from accessibility.network.graph import RoadNetwork
@@ -31,7 +32,6 @@ ROUTES_FILE = "validation/routes.toml"
 #: Generous: Travel Mapping draws a road as straight chords between sparse waypoints,
 #: so a point on the real road may lie several hundred metres from the chord.
 MAX_END_SNAP_M = 2000.0
-_TEXT = ("name", "from", "to", "source", "measures", "coordinates")
 
 
 @dataclass(frozen=True)
@@ -49,44 +49,38 @@ class KnownRoute:
     coordinates: str
 
 
-def _lonlat(raw: object, where: str, field: str) -> tuple[float, float]:
-    ok = (
-        isinstance(raw, list) and len(raw) == 2
-        and all(isinstance(v, int | float) and math.isfinite(v) for v in raw)
-    )
-    if not ok or not (-180 <= raw[0] <= 180 and -90 <= raw[1] <= 90):  # type: ignore[index]
-        raise DataError(f"{where}: {field} must be [longitude, latitude] in degrees, got {raw!r}")
-    return float(raw[0]), float(raw[1])  # type: ignore[index]
+class _RouteEntry(params.Schema):
+    """One ``[[route]]`` of the route list."""
+
+    name: params.Str
+    origin: params.Str = Field(alias="from")
+    destination: params.Str = Field(alias="to")
+    from_lonlat: params.LonLat
+    to_lonlat: params.LonLat
+    published_km: params.PositiveNum
+    source: Annotated[str, Strict(), Field(pattern=r"^https?://\S+$")]
+    measures: params.Str
+    coordinates: params.Str
 
 
-def _route(raw: object, where: str) -> KnownRoute:
-    if not isinstance(raw, dict):
-        raise DataError(f"{where}: expected a table of route fields, got {raw!r}")
-    for field in _TEXT:
-        if not isinstance(raw.get(field), str) or not raw[field].strip():
-            raise DataError(f"{where}: {field} must be a non-empty string")
-    if not raw["source"].startswith(("http://", "https://")):
-        raise DataError(f"{where}: source must be the address (http...) of the source")
-    km = raw.get("published_km")
-    if not isinstance(km, int | float) or not km > 0:
-        raise DataError(f"{where}: published_km must be a positive number, got {km!r}")
-    return KnownRoute(
-        name=raw["name"], origin=raw["from"], destination=raw["to"],
-        origin_lonlat=_lonlat(raw.get("from_lonlat"), where, "from_lonlat"),
-        destination_lonlat=_lonlat(raw.get("to_lonlat"), where, "to_lonlat"),
-        published_km=float(km), source=raw["source"], measures=raw["measures"],
-        coordinates=raw["coordinates"],
-    )
+class _RouteFile(params.Schema):
+    route: list[_RouteEntry] = Field(min_length=1)
 
 
 def load_routes(path: str | Path | None = None) -> list[KnownRoute]:
-    """The routes of ``data/validation/routes.toml`` (or ``path``), checked."""
+    """The routes of ``data/validation/routes.toml`` (or ``path``), checked: an error
+    names the file, the entry and the field (:mod:`accessibility.core.params`)."""
     file = Path(path) if path is not None else project_data_dir() / ROUTES_FILE
-    raw = read_toml(file, what="route list")
-    items = raw.get("route")
-    if not isinstance(items, list) or not items:
-        raise DataError(f"{file}: expected one or more [[route]] tables")
-    return [_route(item, f"{file}: route {i + 1}") for i, item in enumerate(items)]
+    raw = params.load(file, _RouteFile, what="route list")
+    return [
+        KnownRoute(
+            name=r.name, origin=r.origin, destination=r.destination,
+            origin_lonlat=r.from_lonlat, destination_lonlat=r.to_lonlat,
+            published_km=r.published_km, source=r.source, measures=r.measures,
+            coordinates=r.coordinates,
+        )
+        for r in raw.route
+    ]
 
 
 def _snap_distances(net: RoadNetwork, points: list[tuple[float, float]]) -> np.ndarray:
