@@ -13,8 +13,9 @@ census cell of ``ρ`` inhabitants, reaches the road in::
   degree-of-urbanisation thresholds on the 1 km grid (300 inhabitants/km²: urban
   cluster; 1,500: urban centre): dense places have dense street grids, so the straight
   line is covered faster than in the countryside, where the access road winds.
-* ``p`` (≤ 1) lets the effective speed grow with the distance: a far point is reached by
-  real roads that the coarse network does not draw, not by the last few metres.
+* ``p`` (fitted between 0.5 and 1.5) bends the time with the distance: below 1 a far
+  point is reached faster per km (real roads the coarse network does not draw), above
+  1 slower (winding access roads to remote places).
 * ``t0`` is a fixed time at each end (leaving the numbered road, parking).
 
 Every term is monotone: longer distance, longer time; denser, faster.

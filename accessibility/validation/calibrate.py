@@ -21,7 +21,7 @@ at the engine's off-road speed (15 km/h), short because the full network is dens
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -47,11 +47,13 @@ PARAMS = (
     "v_urban_kph",
     "exponent",
 )
-#: Plausible ranges (bounds of the fit): a factor below 0.9 or above 1.8 would no
-#: longer be a sinuosity; access speeds between a walk and a main road; t0 ≤ 5 min.
-LOWER = np.array([0.9, 0.9, 0.9, 0.0, 5.0, 5.0, 0.5])
-UPPER = np.array([1.8, 1.8, 1.8, 300.0, 60.0, 60.0, 1.0])
-START = np.array([1.0, 1.05, 1.1, 30.0, 15.0, 20.0, 0.9])
+#: Plausible ranges (bounds of the fit): a factor is a sinuosity (a road is never shorter
+#: than its straight drawing; above 1.8 it would no
+#: longer be a sinuosity; access speeds between a walk and a main road; t0 ≤ 5 min;
+#: the distance exponent between 0.5 (concave: farther, faster) and 1.5 (convex).
+LOWER = np.array([1.0, 1.0, 1.0, 0.0, 5.0, 5.0, 0.5])
+UPPER = np.array([1.8, 1.8, 1.8, 300.0, 60.0, 60.0, 1.5])
+START = np.array([1.02, 1.05, 1.1, 30.0, 15.0, 20.0, 0.9])
 #: Relative errors are taken against max(true time, this): short trips count in minutes.
 SCALE_S = 600.0
 #: Whether trips may skip the numbered network (see :func:`predict`).
@@ -190,32 +192,44 @@ def predict(
 
     ``direct``: a trip may also go straight from the origin to its nearest destination
     (crow-fly), costed by the access model, when that is faster than the numbered
-    roads: two neighbours in a town do not drive out to the D-road and back.
+    roads: two neighbours in a town do not drive out to the D-road and back. That leg
+    uses the access speeds and ``t0`` with no distance exponent (a concave leg would make
+    long straight trips across roadless country too fast).
     """
     tt = data.coarse.times(factors)
+    straight = replace(access, exponent=1.0)
     out = {}
     for okind, cat in data.pairs():
         o, d = data.origins[okind], data.dests[cat]
         t = nearest_s(data.coarse, tt, d, access.time_s(d.dist, d.density), o,
                       access.time_s(o.dist, o.density))  # fmt: skip
         if direct:  # straight to the nearest destination, off the numbered roads
-            t = np.minimum(t, access.time_s(data.direct_m[(okind, cat)], o.density))
+            t = np.minimum(t, straight.time_s(data.direct_m[(okind, cat)], o.density))
         out[(okind, cat)] = t
     return out
 
 
 def _residuals(theta: np.ndarray, regions: Sequence[RegionData], kind: str) -> np.ndarray:
+    """Weighted relative errors of every observation of the training regions.
+
+    Each region weighs the same, and within a region each band of the true time
+    (:data:`BANDS`) weighs the same, its people in proportion to their number: the
+    targets are per band, and short trips (most people) would otherwise drown the rest.
+    """
     factors, access = split(theta)
     parts = []
     for data in regions:
         pred = predict(data, factors, access)
         keys = [k for k in data.pairs() if k[0] == kind]
-        total = sum(float(data.origins[kind].weight.sum()) for _ in keys) or 1.0
-        for key in keys:
-            f, c = data.truth_s[key], pred[key]
-            ok = np.isfinite(f) & np.isfinite(c)
-            w = data.origins[kind].weight[ok] / total  # each region weighs the same
-            parts.append(np.sqrt(w) * (c[ok] - f[ok]) / np.maximum(f[ok], SCALE_S))
+        f = np.concatenate([data.truth_s[k] for k in keys])
+        c = np.concatenate([pred[k] for k in keys])
+        w = np.concatenate([data.origins[kind].weight for _ in keys])
+        ok = np.isfinite(f) & np.isfinite(c)
+        f, c, w = f[ok], c[ok], w[ok]
+        band = np.digitize(f / 60, [hi for _, hi in BANDS[:-1]])
+        per_band = np.bincount(band, weights=w, minlength=len(BANDS))
+        w = w / per_band[band] / np.count_nonzero(per_band)
+        parts.append(np.sqrt(w) * (c - f) / np.maximum(f, SCALE_S))
     return np.concatenate(parts) if parts else np.zeros(1)
 
 
