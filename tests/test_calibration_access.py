@@ -1,4 +1,4 @@
-"""Tests of the coarse-model calibration (accessibility.validation.{access_model,calibrate,truth})."""
+"""Tests of the coarse-model calibration (accessibility.validation: access_model, calibrate)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from accessibility.core.errors import DataError
 from accessibility.core.paths import project_data_dir
 from accessibility.network.travelmapping import load_sinuosity
 from accessibility.validation import calibrate as K
-from accessibility.validation.access_model import AccessParams, load_access_params
+from accessibility.validation.access_model import (
+    DENSITY_COLUMN,
+    AccessParams,
+    load_access_params,
+    snap_options_for,
+)
 
 # --- the access leg -------------------------------------------------------------------
 
@@ -28,6 +33,36 @@ def test_access_time_by_hand() -> None:
     # exponent 0.5: 4 km counts as 2 "km-units"
     b = AccessParams(v_rural_kph=10, v_urban_kph=10, exponent=0.5)
     assert b.time_s(np.array([4000.0]))[0] == pytest.approx(3600 * 2 / 10)
+
+
+def test_access_params_is_an_engine_access_model() -> None:
+    from accessibility.engine.access import AccessModel, access_times
+
+    a = AccessParams(t0_s=10, v_rural_kph=18, v_urban_kph=36, exponent=1.0)
+    assert isinstance(a, AccessModel) and a.columns == (DENSITY_COLUMN,)
+    d = np.array([1000.0, 1000.0])
+    # without the column, every point is rural: 10 + 200 s; with it, 10 + 100 s when dense
+    assert access_times(a, d) == pytest.approx([210.0, 210.0])
+    dense = {DENSITY_COLUMN: np.array([0.0, 4000.0])}
+    assert access_times(a, d, dense) == pytest.approx([210.0, 110.0])
+
+
+def test_snap_options_by_reader() -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    from accessibility.network.graph import RoadNetwork
+
+    nodes = gpd.GeoDataFrame({"x": [0.0, 1.0], "y": [0.0, 0.0]},
+                             geometry=[Point(0, 0), Point(1, 0)], crs=2154)  # fmt: skip
+    edges = gpd.GeoDataFrame(
+        {"u": [0], "v": [1], "length_m": [1.0], "speed_kph": [50.0], "travel_time_s": [0.072],
+         "road_class": ["departementale"]},
+        geometry=[LineString([(0, 0), (1, 0)])], crs=2154)  # fmt: skip
+    tm = RoadNetwork(nodes, edges, {"reader": "travelmapping"})
+    osm = RoadNetwork(nodes, edges, {"reader": "osm"})
+    assert snap_options_for(tm).access == load_access_params()
+    assert snap_options_for(osm).access is None
 
 
 def test_access_params_file_errors(tmp_path: Path) -> None:
@@ -46,7 +81,8 @@ def test_committed_access_params_are_plausible() -> None:
     a = load_access_params()
     assert 0 <= a.t0_s <= 300
     assert 5 <= a.v_rural_kph <= 60 and 5 <= a.v_urban_kph <= 60
-    assert 0.5 <= a.exponent <= 1.0
+    assert 0.5 <= a.exponent <= 1.5
+    assert a.v_urban_kph >= a.v_rural_kph  # denser, faster (not imposed by the fit)
     # the route-level factors are the default table, and are sinuosities
     f = load_sinuosity()
     assert all(1.0 <= f[c] <= 1.8 for c in K.CLASSES)
@@ -119,6 +155,7 @@ def _synthetic(code: str, theta: np.ndarray, seed: int) -> K.RegionData:
                     10 ** rng.uniform(1, 4, n_d))  # fmt: skip
     data = K.RegionData(code, g, {"cell": orig}, {"x": dest})
     data.direct_m[("cell", "x")] = np.full(n_o, 1e9)  # never shorter than the roads
+    data.truth_s[("cell", "x")] = np.zeros(n_o)  # declares the pair routed
     factors, access = K.split(theta)
     data.truth_s[("cell", "x")] = K.predict(data, factors, access)[("cell", "x")]
     return data
@@ -137,7 +174,7 @@ def test_fit_recovers_known_parameters() -> None:
 def test_leave_one_out_never_trains_on_the_held_out_region(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     seen: list[list[str]] = []
 
-    def spy(regions, *, kind="cell"):  # type: ignore[no-untyped-def]
+    def spy(regions, *, kind="cell", direct=True):  # type: ignore[no-untyped-def]
         seen.append([r.code for r in regions])
         return TRUE
 
@@ -210,9 +247,10 @@ def _committed_theta() -> np.ndarray:
 
 def test_heldout_table_is_complete() -> None:
     tab = pd.read_csv(project_data_dir() / "network" / "calibration_heldout.csv")
-    from accessibility.validation.truth import TRUTH_REGIONS
+    from accessibility.validation.truth import EXCLUDED, TRUTH_REGIONS
 
-    assert set(tab["region"]) == {*TRUTH_REGIONS, "pooled"}
+    assert set(tab["region"]) == {*TRUTH_REGIONS, "pooled"} - set(EXCLUDED)
+    assert {"today", "heldout", "heldout_nodirect"} == set(tab["model"])
     bands = set(tab.loc[tab.statistic == "band", "band"])
     assert {"0-5", "5-10", "10-20", "20-30", "30-45", ">45", "0-10", ">10"} <= bands
     assert set(tab.loc[tab.statistic == "share", "beyond_min"]) == {5, 10, 20, 45}

@@ -19,10 +19,16 @@ census cell of ``ρ`` inhabitants, reaches the road in::
 * ``t0`` is a fixed time at each end (leaving the numbered road, parking).
 
 Every term is monotone: longer distance, longer time; denser, faster.
+
+:class:`AccessParams` is an access model of :mod:`accessibility.engine.access` (callable,
+``columns``): it reads the point layer's :data:`DENSITY_COLUMN` when present and takes
+a point without it as rural. :func:`snap_options_for` gives the snapping options of a
+network: the fitted model for a Travel Mapping network, the engine's default otherwise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,6 +37,11 @@ import numpy as np
 from accessibility.core.errors import DataError
 from accessibility.core.paths import project_data_dir
 from accessibility.core.validate import read_toml
+from accessibility.engine.snapping import SnapOptions
+from accessibility.network.graph import RoadNetwork
+
+#: Point-layer column with the population density (inhabitants per km²) around a point.
+DENSITY_COLUMN = "pop_density_km2"
 
 #: Eurostat degree of urbanisation, 1 km grid cells (inhabitants per km²).
 DENSITY_RURAL = 300.0
@@ -47,6 +58,7 @@ class AccessParams:
     exponent: float = 1.0
     density_rural: float = DENSITY_RURAL
     density_urban: float = DENSITY_URBAN
+    columns: tuple[str, ...] = (DENSITY_COLUMN,)
 
     def __post_init__(self) -> None:
         if not (self.v_rural_kph > 0 and self.v_urban_kph > 0):
@@ -70,6 +82,16 @@ class AccessParams:
         return self.t0_s + 3600.0 * d_km**self.exponent / self.speed_kph(rho)
 
 
+    def __call__(
+        self, distance_m: np.ndarray, attributes: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """The engine's access-model call: seconds for distances and point attributes."""
+        density = (attributes or {}).get(DENSITY_COLUMN)
+        if density is not None:
+            density = np.nan_to_num(np.asarray(density, dtype=float), nan=0.0)
+        return self.time_s(distance_m, density)
+
+
 #: Today's access leg: a straight line at 15 km/h (engine.snapping.OFFROAD_SPEED_KPH).
 TODAY = AccessParams()
 
@@ -91,9 +113,20 @@ def load_access_params(path: str | Path | None = None) -> AccessParams:
     if not isinstance(table, dict):
         raise DataError(f"{path}: expected an [access] table")
     values = {}
-    for field in asdict(TODAY):
+    for field in (f for f in asdict(TODAY) if f != "columns"):
         raw = table.get(field)
         if not isinstance(raw, int | float) or isinstance(raw, bool):
             raise DataError(f"{path}: [access].{field} must be a number, got {raw!r}")
         values[field] = float(raw)
     return AccessParams(**values)
+
+
+def snap_options_for(net: RoadNetwork) -> SnapOptions:
+    """Snapping options for ``net``: the fitted access model on a Travel Mapping network.
+
+    A full network (OSM, road lines) reaches every street: its short access leg keeps
+    the engine's default (straight line at 15 km/h).
+    """
+    if net.meta.get("reader") == "travelmapping":
+        return SnapOptions(access=load_access_params())
+    return SnapOptions()

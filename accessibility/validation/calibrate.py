@@ -209,7 +209,9 @@ def predict(
     return out
 
 
-def _residuals(theta: np.ndarray, regions: Sequence[RegionData], kind: str) -> np.ndarray:
+def _residuals(
+    theta: np.ndarray, regions: Sequence[RegionData], kind: str, direct: bool = DIRECT
+) -> np.ndarray:
     """Weighted relative errors of every observation of the training regions.
 
     Each region weighs the same, and within a region each band of the true time
@@ -219,7 +221,7 @@ def _residuals(theta: np.ndarray, regions: Sequence[RegionData], kind: str) -> n
     factors, access = split(theta)
     parts = []
     for data in regions:
-        pred = predict(data, factors, access)
+        pred = predict(data, factors, access, direct=direct)
         keys = [k for k in data.pairs() if k[0] == kind]
         f = np.concatenate([data.truth_s[k] for k in keys])
         c = np.concatenate([pred[k] for k in keys])
@@ -233,23 +235,25 @@ def _residuals(theta: np.ndarray, regions: Sequence[RegionData], kind: str) -> n
     return np.concatenate(parts) if parts else np.zeros(1)
 
 
-def fit(regions: Sequence[RegionData], *, kind: str = "cell") -> np.ndarray:
+def fit(
+    regions: Sequence[RegionData], *, kind: str = "cell", direct: bool = DIRECT
+) -> np.ndarray:
     """Fit the parameter vector on the regions (population-weighted, robust loss)."""
     res = least_squares(
-        _residuals, START, bounds=(LOWER, UPPER), args=(list(regions), kind),
+        _residuals, START, bounds=(LOWER, UPPER), args=(list(regions), kind, direct),
         loss="soft_l1", f_scale=0.05, diff_step=1e-3, max_nfev=400,
     )  # fmt: skip
     return res.x
 
 
 def leave_one_out(
-    regions: Mapping[str, RegionData], *, kind: str = "cell"
+    regions: Mapping[str, RegionData], *, kind: str = "cell", direct: bool = DIRECT
 ) -> dict[str, tuple[np.ndarray, list[str]]]:
     """For each region: the parameters fitted on all the *other* regions."""
     out = {}
     for held in regions:
         train = [code for code in regions if code != held]
-        out[held] = (fit([regions[c] for c in train], kind=kind), train)
+        out[held] = (fit([regions[c] for c in train], kind=kind, direct=direct), train)
     return out
 
 
@@ -269,15 +273,17 @@ def band_stats(coarse_min: np.ndarray, full_min: np.ndarray, w: np.ndarray) -> p
         m = (full_min >= lo) & (full_min < hi)
         sw = float(w[m].sum())
         fsum = float((w[m] * full_min[m]).sum())
-        rows.append({
-            "band": f"{lo}-{hi:g}" if np.isfinite(hi) else f">{lo}",
-            "n": int(m.sum()),
-            "weight": sw,
-            "mean_signed_pct": 100 * float((w[m] * err[m]).sum()) / fsum if fsum else np.nan,
-            "median_abs_min": weighted_median(np.abs(err[m]), w[m]),
-            "median_abs_pct": weighted_median(100 * np.abs(err[m]) / np.maximum(full_min[m],
-                                              1e-9), w[m]),  # fmt: skip
-        })  # fmt: skip
+        rel = 100 * np.abs(err[m]) / np.maximum(full_min[m], 1e-9)
+        rows.append(
+            {
+                "band": f"{lo}-{hi:g}" if np.isfinite(hi) else f">{lo}",
+                "n": int(m.sum()),
+                "weight": sw,
+                "mean_signed_pct": 100 * float((w[m] * err[m]).sum()) / fsum if fsum else np.nan,
+                "median_abs_min": weighted_median(np.abs(err[m]), w[m]),
+                "median_abs_pct": weighted_median(rel, w[m]),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -108,9 +108,10 @@ def promote_numbered(full: RoadNetwork, coarse: RoadNetwork, speeds: SpeedTable)
     """Give ``minor`` lines that lie along a numbered road the OSM ``tertiary`` speed.
 
     The road-line files lump OSM ``tertiary`` with local streets in ``minor`` (read at
-    the ``residential`` speed, 25 km/h); a numbered route départementale is tagged at
-    least ``tertiary`` in OpenStreetMap France, so a ``minor`` line along a Travel
-    Mapping segment is given OSRM car's ``tertiary`` speed (40 km/h). The match is
+    the ``residential`` speed, 25 km/h); OpenStreetMap France tags numbered routes
+    départementales mostly ``secondary`` or ``tertiary`` by their function (wiki page
+    "FR:Cartographie des routes en France"), so a ``minor`` line along a Travel Mapping
+    segment is given OSRM car's ``tertiary`` speed (40 km/h), the lower of the two. The match is
     geometric (middle of the edge within :data:`ALONG_M` of a straight Travel Mapping
     segment), so winding stretches far from the chord keep the slower speed.
     """
