@@ -6,8 +6,14 @@ the same graph (parallel edges: the fastest). Trips are *to* the destinations (t
 service), so the searches start from the destinations on the reversed graph: one search
 per destination node, or a single multi-source search for "the nearest".
 
-Times include the access legs at both ends (see :mod:`accessibility.engine.snapping`):
-``time = offroad(origin) + network(origin node → destination node) + offroad(destination)``.
+Snapping is exact and direction-aware (see :mod:`accessibility.engine.snapping`): a point
+links to both ends of its edge in the directions the road allows, so
+``time = min over the links of [access(origin) + drive to an end node of its edge +
+network(node → node) + drive from an end node of the destination's edge +
+access(destination)]``, or the direct drive when both lie on the same edge; this equals
+a plain Dijkstra on the graph with every projection inserted as a node. Searches start
+from the links with their times as offsets (a virtual source node, scipy having no
+per-source start time).
 
 The tables are tidy and long, with columns ``origin_id``, ``destination_id``,
 ``travel_time_min``; an unreachable pair, or one beyond ``limit_min``, has NaN.
@@ -45,6 +51,10 @@ from accessibility.network.graph import RoadNetwork
 
 #: Largest Dijkstra output kept in memory at once (float64 cells), ~256 MB.
 _MAX_CELLS = 32_000_000
+
+#: Added to the weights of a virtual source's edges (csgraph reads 0 as "no edge"), and
+#: subtracted from the times found.
+_SHIFT = 1.0
 
 _REVERSED: weakref.WeakKeyDictionary[RoadNetwork, sp.csr_matrix] = weakref.WeakKeyDictionary()
 
@@ -113,20 +123,11 @@ def _virtual_source_search(
     predecessors of the n real nodes (``n`` = reached straight from the virtual node).
     """
     n = A.shape[0]
-    # The shift keeps the weights > 0 (csgraph reads 0 as "no edge"); subtracted after.
-    shift = 1.0
-    aug = sp.csr_matrix(
-        (
-            np.concatenate([A.data, offsets + shift]),
-            np.concatenate([A.indices, nodes]),
-            np.concatenate([A.indptr, [A.nnz + len(nodes)]]),
-        ),
-        shape=(n + 1, n + 1),
-    )
+    aug = _with_virtual_sources(A, nodes, offsets, np.zeros(len(nodes), dtype=np.int64), 1)
     dist, pred = dijkstra(
-        aug, directed=True, indices=n, limit=limit + shift, return_predecessors=True
+        aug, directed=True, indices=n, limit=limit + _SHIFT, return_predecessors=True
     )
-    return dist[:n] - shift, pred[:n].astype(np.int64)
+    return dist[:n] - _SHIFT, pred[:n].astype(np.int64)
 
 
 def _roots(pred: np.ndarray, n: int) -> np.ndarray:
@@ -341,32 +342,49 @@ def nearest(
     )
 
 
+def _with_virtual_sources(
+    A: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray, owner: np.ndarray, k: int
+) -> sp.csr_matrix:
+    """``A`` with ``k`` virtual nodes appended (rows n .. n+k-1), virtual node j linked to
+    ``nodes[owner == j]`` by edges of ``offsets + _SHIFT`` (they have no incoming edge, so
+    a search from one of them is a search from its links with their start times)."""
+    n = A.shape[0]
+    keep = _best_per_node(owner * n + nodes, offsets)  # one edge per (virtual, node) pair
+    nodes, offsets, owner = nodes[keep], offsets[keep], owner[keep]
+    order = np.lexsort((nodes, owner))
+    counts = np.bincount(owner, minlength=k)
+    return sp.csr_matrix(
+        (
+            np.concatenate([A.data, offsets[order] + _SHIFT]),
+            np.concatenate([A.indices, nodes[order]]),
+            np.concatenate([A.indptr, A.nnz + np.cumsum(counts)]),
+        ),
+        shape=(n + k, n + k),
+    )
+
+
 def _origin_by_destination_s(
     net: RoadNetwork, osnap: _Snap, dsnap: _Snap, limit_s: float | None
 ) -> np.ndarray:
     """Total times in seconds, shape (n_destinations, n_origins), inf beyond / unreached.
 
-    One search per distinct node a destination is reached from (its links), on the
-    reversed graph; each origin takes the better of its two links; pairs on the same
-    piece may also drive directly.
+    One search per destination on the reversed graph, from a virtual node standing for
+    its links (one per destination, all in one augmented matrix); each origin takes the
+    better of its two links; pairs on the same piece may also drive directly.
     """
-    valid = np.isfinite(dsnap.in_s)
-    dnodes, inv = np.unique(dsnap.in_node[valid], return_inverse=True)
-    idx = np.full(dsnap.in_node.shape, -1, dtype=np.int64)
-    idx[valid] = inv
+    n, md = net.n_nodes, len(dsnap)
+    nodes, offs, owner = _flat_links(dsnap.in_node, dsnap.in_s)
+    A = _with_virtual_sources(graph_matrix(net, reverse=True), nodes, offs, owner, md)
+    limit = np.inf if limit_s is None else float(limit_s) + _SHIFT
     on, os_ = osnap.out_node, osnap.out_s
-    chunk = max(1, _MAX_CELLS // max(net.n_nodes, 1))
-    to_node = np.empty((len(dnodes), len(osnap)))  # origin -> destination link node
-    for start in range(0, len(dnodes), chunk):
-        block = node_times(net, dnodes[start : start + chunk], reverse=True, limit_s=limit_s)
-        to_node[start : start + chunk] = np.minimum(
+    chunk = max(1, _MAX_CELLS // max(n, 1))
+    total = np.empty((md, len(osnap)))
+    for start in range(0, md, chunk):
+        idx = np.arange(start, min(start + chunk, md)) + n
+        block = dijkstra(A, directed=True, indices=idx, limit=limit)[:, :n] - _SHIFT
+        total[start : start + chunk] = np.minimum(
             block[:, on[:, 0]] + os_[:, 0], block[:, on[:, 1]] + os_[:, 1]
         )
-    total = np.full((len(dsnap), len(osnap)), np.inf)
-    for side in (0, 1):
-        rows = np.flatnonzero(idx[:, side] >= 0)
-        via = to_node[idx[rows, side]] + dsnap.in_s[rows, side][:, None]
-        total[rows] = np.minimum(total[rows], via)
     io, jd = _same_piece_pairs(osnap, dsnap)
     if len(io):
         np.minimum.at(total, (jd, io), same_piece_s(osnap, dsnap, io, jd))
