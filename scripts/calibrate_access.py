@@ -152,10 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         "heldout": ({c: folds[c][0] for c in regions}, True),
         "heldout_nodirect": ({c: plain[c][0] for c in regions}, False),
     }
-    table = K.error_table(regions, models)
-    _show(table, "today")
-    _show(table, "heldout")
-    _show(table, "heldout_nodirect")
+    table = pd.concat(
+        [K.error_table(regions, models, kind=kind).assign(origin=kind)
+         for kind in ("cell", "town_hall")],
+        ignore_index=True,
+    )  # fmt: skip
+    cells = table[table["origin"] == "cell"]
+    _show(cells, "today")
+    _show(cells, "heldout")
+    _show(cells, "heldout_nodirect")
+    print("\nTown halls as origins (weight: commune population), held-out:")
+    _show(table[table["origin"] == "town_hall"], "heldout")
     if not args.dry_run:
         cmd = "PYTHONPATH=. .venv/bin/python scripts/calibrate_access.py " + " ".join(
             argv if argv is not None else sys.argv[1:])

@@ -251,6 +251,7 @@ def test_heldout_table_is_complete() -> None:
 
     assert set(tab["region"]) == {*TRUTH_REGIONS, "pooled"} - set(EXCLUDED)
     assert {"today", "heldout", "heldout_nodirect"} == set(tab["model"])
+    assert {"cell", "town_hall"} == set(tab["origin"])
     bands = set(tab.loc[tab.statistic == "band", "band"])
     assert {"0-5", "5-10", "10-20", "20-30", "30-45", ">45", "0-10", ">10"} <= bands
     assert set(tab.loc[tab.statistic == "share", "beyond_min"]) == {5, 10, 20, 45}
