@@ -161,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     _show(cells, "today")
     _show(cells, "heldout")
     _show(cells, "heldout_nodirect")
+    for cat in ("france_services", "hospital", "town_hall"):
+        by_cat = K.error_table(regions, {"heldout": models["heldout"]}, category=cat)
+        signed = by_cat[by_cat["statistic"] == "band"].pivot(
+            index="band", columns="region", values="mean_signed_pct")  # fmt: skip
+        print(f"\n[heldout, cells to {cat} only] mean signed error, %:")
+        print(signed.round(1).to_string())
     print("\nTown halls as origins (weight: commune population), held-out:")
     _show(table[table["origin"] == "town_hall"], "heldout")
     if not args.dry_run:

@@ -255,3 +255,19 @@ def test_heldout_table_is_complete() -> None:
     bands = set(tab.loc[tab.statistic == "band", "band"])
     assert {"0-5", "5-10", "10-20", "20-30", "30-45", ">45", "0-10", ">10"} <= bands
     assert set(tab.loc[tab.statistic == "share", "beyond_min"]) == {5, 10, 20, 45}
+
+
+def test_error_table_heldout_is_exact_on_its_own_truth() -> None:
+    # truth generated with TRUE: the same parameters give no error at all; a slower
+    # access leg gives positive signed errors in every band that has trips
+    regions = {c: _synthetic(c, TRUE, s) for c, s in (("a", 1), ("b", 2))}
+    slow = TRUE.copy()
+    slow[4:6] /= 2  # half the access speeds
+    tab = K.error_table(regions, {"true": ({c: TRUE for c in regions}, True),
+                                  "slow": ({c: slow for c in regions}, True)},
+                        category="x")  # fmt: skip
+    bands = tab[(tab.statistic == "band") & (tab.n > 0)]
+    assert np.allclose(bands.loc[bands.model == "true", "mean_signed_pct"], 0, atol=1e-9)
+    assert (bands.loc[bands.model == "slow", "mean_signed_pct"] > 0).all()
+    assert K.error_table(regions, {"t": ({c: TRUE for c in regions}, True)},
+                         category="none").empty  # fmt: skip

@@ -315,8 +315,9 @@ def error_table(
     models: Mapping[str, tuple[Mapping[str, np.ndarray], bool]],
     *,
     kind: str = "cell",
+    category: str | None = None,
 ) -> pd.DataFrame:
-    """Error statistics per region and pooled, for each model.
+    """Error statistics per region and pooled, for each model (``category``: one only).
 
     ``models[name] = (by_region, direct)``: ``by_region[code]`` is the parameter vector
     used *for that region* (for held-out errors: the one fitted without it), ``direct``
@@ -329,7 +330,9 @@ def error_table(
         for code, data in regions.items():
             factors, access = split(by_region[code])
             pred = predict(data, factors, access, direct=direct)
-            keys = [k for k in data.pairs() if k[0] == kind]
+            keys = [k for k in data.pairs() if k[0] == kind and category in (None, k[1])]
+            if not keys:
+                continue
             c = np.concatenate([pred[k] for k in keys])
             f = np.concatenate([data.truth_s[k] for k in keys])
             w = np.concatenate([data.origins[kind].weight for _ in keys])
@@ -337,6 +340,8 @@ def error_table(
             pool_c.append(c)
             pool_f.append(f)
             pool_w.append(w)
+        if not pool_c:
+            continue
         rows += _band_rows("pooled", name, np.concatenate(pool_c), np.concatenate(pool_f),
                            np.concatenate(pool_w))  # fmt: skip
     return pd.DataFrame(rows)
