@@ -381,9 +381,9 @@ def _origin_by_destination_s(
     total = np.empty((md, len(osnap)))
     for start in range(0, md, chunk):
         idx = np.arange(start, min(start + chunk, md)) + n
-        block = dijkstra(A, directed=True, indices=idx, limit=limit)[:, :n] - _SHIFT
-        total[start : start + chunk] = np.minimum(
-            block[:, on[:, 0]] + os_[:, 0], block[:, on[:, 1]] + os_[:, 1]
+        block = dijkstra(A, directed=True, indices=idx, limit=limit)  # (chunk, n + md)
+        total[start : start + chunk] = (
+            np.minimum(block[:, on[:, 0]] + os_[:, 0], block[:, on[:, 1]] + os_[:, 1]) - _SHIFT
         )
     io, jd = _same_piece_pairs(osnap, dsnap)
     if len(io):
