@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accessibility.core.errors import DataError
+from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import project_data_dir
 from accessibility.network.travelmapping import load_sinuosity
 from accessibility.validation import calibrate as K
@@ -67,11 +67,15 @@ def test_snap_options_by_reader() -> None:
 
 def test_access_params_file_errors(tmp_path: Path) -> None:
     f = tmp_path / "a.toml"
-    f.write_text("[access]\nt0_s = 1\nv_rural_kph = 'fast'\n")
-    with pytest.raises(DataError, match=r"a\.toml: \[access\]\.v_rural_kph must be a number"):
+    f.write_text("[access]\nt0_s = 1\nv_rural_kph = 'fast'\nv_urban_kph = 20\nexponent = 1\n")
+    with pytest.raises(ParameterError, match=r"a\.toml: \[access\]\.v_rural_kph: expected a"):
         load_access_params(f)
     f.write_text("[other]\n")
-    with pytest.raises(DataError, match=r"a\.toml: expected an \[access\] table"):
+    with pytest.raises(ParameterError, match=r"a\.toml: access: required key is missing"):
+        load_access_params(f)
+    f.write_text("[access]\nt0_s = 1\nv_rural_kph = 9\nv_urban_kph = 9\nexponent = 1\n"
+                 "density_rural = 2000\n")  # fmt: skip
+    with pytest.raises(ParameterError, match=r"a\.toml: \[access\] need 0 < density_rural"):
         load_access_params(f)
     with pytest.raises(DataError, match="speeds must be > 0"):
         AccessParams(v_rural_kph=0)

@@ -29,14 +29,16 @@ network: the fitted model for a Travel Mapping network, the engine's default oth
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
-from accessibility.core.errors import DataError
+from accessibility.core import params
+from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml
 from accessibility.engine.snapping import SnapOptions
 from accessibility.network.graph import RoadNetwork
 
@@ -100,25 +102,37 @@ def access_file() -> Path:
     return project_data_dir() / "network" / "access.toml"
 
 
+class _AccessTable(params.Schema):
+    t0_s: Annotated[params.Num, Field(ge=0)]
+    v_rural_kph: params.PositiveNum
+    v_urban_kph: params.PositiveNum
+    exponent: Annotated[params.PositiveNum, Field(le=2)]
+    density_rural: params.PositiveNum = DENSITY_RURAL
+    density_urban: params.PositiveNum = DENSITY_URBAN
+
+
+class AccessFile(params.Schema):
+    """Schema of ``data/network/access.toml``."""
+
+    access: _AccessTable
+
+
 def load_access_params(path: str | Path | None = None) -> AccessParams:
     """Read ``[access]`` of ``data/network/access.toml`` (or ``path``).
 
     Raises
     ------
-    DataError
-        The file or a field is missing or not a number (the message names both).
+    ParameterError
+        The file or a field is missing or not a number in range (the message names the
+        file, the key and what was expected).
     """
     path = Path(path) if path is not None else access_file()
-    table = read_toml(path, what="access-model file").get("access")
-    if not isinstance(table, dict):
-        raise DataError(f"{path}: expected an [access] table")
-    values = {}
-    for field in (f for f in asdict(TODAY) if f != "columns"):
-        raw = table.get(field)
-        if not isinstance(raw, int | float) or isinstance(raw, bool):
-            raise DataError(f"{path}: [access].{field} must be a number, got {raw!r}")
-        values[field] = float(raw)
-    return AccessParams(**values)
+    table = params.load(path, AccessFile, what="access-model file").access
+    values = table.model_dump()
+    try:
+        return AccessParams(**values)
+    except DataError as exc:
+        raise ParameterError(f"{path}: [access] {exc}") from None
 
 
 def snap_options_for(net: RoadNetwork) -> SnapOptions:
