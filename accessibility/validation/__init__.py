@@ -3,7 +3,7 @@
 Owns the calibration of the coarse (Travel Mapping) model against full road networks
 (:mod:`~accessibility.validation.truth`: the truth regions;
 :mod:`~accessibility.validation.calibrate`: routing both networks, the fit, the
-leave-one-region-out errors; :mod:`~accessibility.validation.access_model`: the fitted
+leave-one-region-out errors; :mod:`~accessibility.engine.access_model`: the fitted
 parameters of ``data/network/access.toml``) and the checks of the validation report
 (``accessibility validate``): coarse against full network on a territory
 (:mod:`~accessibility.validation.compare`), published lengths of well-known routes
