@@ -21,16 +21,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import jinja2
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.figure import Figure
 
 from accessibility.core import columns as C
 from accessibility.core.files import atomic_write
 from accessibility.core.fr import num, pct
 from accessibility.core.paths import Paths, default_paths
+from accessibility.engine.access import model_columns
+from accessibility.engine.access_model import DENSITY_COLUMN, add_density, snap_options_for
+from accessibility.engine.snapping import SnapOptions
 from accessibility.inputs.layers import prepare_layers
+from accessibility.inputs.population import census_points_in_area
 from accessibility.inputs.services import load_categories
 from accessibility.inputs.territory import Territory
 from accessibility.network.graph import RoadNetwork
@@ -92,7 +98,10 @@ def compute_validation(
     if has_full_network(terr):
         say("coarse network (Travel Mapping) and coarse/full comparison")
         coarse = territory_network(coarse_territory(terr), layers.communes, paths=paths)
-        comparison = compare_networks(net, coarse, layers.cells, layers.services)
+        snap = snap_options_for(coarse)  # the model as `run` uses it: the access model
+        cells, services = _with_density(layers, snap, paths)
+        comparison = compare_networks(net, coarse, cells, services,
+                                      full_snap=snap_options_for(net), coarse_snap=snap)
     else:
         heldout = read_heldout()
     say("well-known routes")
@@ -114,6 +123,20 @@ def compute_validation(
         national=nat,
         departements=deps,
     )
+
+
+def _with_density(
+    layers: Any, snap: SnapOptions, paths: Paths
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The cells and services with the density the access model reads, as
+    :func:`accessibility.pipeline.open_study` gives them (that layer is above this one)."""
+    cells, services = layers.cells, layers.services
+    if DENSITY_COLUMN not in model_columns(snap.access_model):
+        return cells, services
+    extent = services.total_bounds if len(services) else cells.total_bounds
+    area = gpd.GeoSeries([shapely.box(*extent).buffer(5000)], crs=services.crs)
+    grid = census_points_in_area(area, paths=paths)
+    return add_density(cells, grid), add_density(services, grid)
 
 
 # --- the measured error band -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from accessibility.core import columns as C
 from accessibility.core import params
 from accessibility.core.errors import DataError
 from accessibility.core.paths import project_data_dir
+from accessibility.engine.snapping import DEFAULT_SNAP, SnapOptions
 from accessibility.indicators.nearest import time_to_nearest
 from accessibility.inputs.territory import Territory
 from accessibility.network.graph import RoadNetwork
@@ -74,10 +75,17 @@ def paired_times(
     cells: pd.DataFrame,
     services: pd.DataFrame,
     categories: Sequence[str] = DEFAULT_CATEGORIES,
+    *,
+    full_snap: SnapOptions = DEFAULT_SNAP,
+    coarse_snap: SnapOptions = DEFAULT_SNAP,
 ) -> pd.DataFrame:
     """Time from every populated cell to the nearest service of each category, on both
     networks: columns ``cell_id``, ``category``, ``population``, ``full_min``,
-    ``coarse_min``, ``error_min`` (coarse − full) and ``band`` (by the full time)."""
+    ``coarse_min``, ``error_min`` (coarse − full) and ``band`` (by the full time).
+
+    ``full_snap`` / ``coarse_snap``: how points join each network (the coarse model's
+    calibrated access model: :func:`~accessibility.engine.access_model.snap_options_for`;
+    ``cells`` and ``services`` then carry the columns it reads)."""
     present = set(services[C.CATEGORY])
     chosen = [c for c in categories if c in present]
     if not chosen:
@@ -88,14 +96,14 @@ def paired_times(
     cells = cells[cells[C.POP_TOTAL] > 0]
     parts = []
     for category in chosen:
-        tf = time_to_nearest(full, cells, services, category)[C.TRAVEL_TIME_MIN].to_numpy()
-        tc = time_to_nearest(coarse, cells, services, category)[C.TRAVEL_TIME_MIN].to_numpy()
+        tf = time_to_nearest(full, cells, services, category, snap=full_snap)
+        tc = time_to_nearest(coarse, cells, services, category, snap=coarse_snap)
         parts.append(pd.DataFrame({
             C.CELL_ID: cells[C.CELL_ID].to_numpy(),
             "category": category,
             "population": cells[C.POP_TOTAL].to_numpy(float),
-            "full_min": tf,
-            "coarse_min": tc,
+            "full_min": tf[C.TRAVEL_TIME_MIN].to_numpy(),
+            "coarse_min": tc[C.TRAVEL_TIME_MIN].to_numpy(),
         }))
     out = pd.concat(parts, ignore_index=True)
     out["error_min"] = out["coarse_min"] - out["full_min"]
@@ -164,9 +172,13 @@ def compare_networks(
     cells: pd.DataFrame,
     services: pd.DataFrame,
     categories: Sequence[str] = DEFAULT_CATEGORIES,
+    *,
+    full_snap: SnapOptions = DEFAULT_SNAP,
+    coarse_snap: SnapOptions = DEFAULT_SNAP,
 ) -> Comparison:
     """Times on both networks and their error tables (by band and by category)."""
-    times = paired_times(full, coarse, cells, services, categories)
+    times = paired_times(full, coarse, cells, services, categories,
+                         full_snap=full_snap, coarse_snap=coarse_snap)
     return Comparison(
         times=times,
         by_band=error_table(times, "band"),
