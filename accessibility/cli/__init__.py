@@ -379,11 +379,19 @@ def _print_run_summary(study: object, diag: object) -> None:
             click.echo(
                 f"  {r.epci_name:<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} inhabitants"
             )
-    top = diag.priority.head(5)  # type: ignore[attr-defined]
-    click.echo(f"\nPriority communes: {len(diag.priority)} (top 5):")  # type: ignore[attr-defined]
-    for r in top.itertuples(index=False):
+    prio = diag.priority  # type: ignore[attr-defined]
+    tiers = prio["priority_tier"].value_counts() if "priority_tier" in prio else {}
+    counts = ", ".join(f"{n} {label}" for label, n in tiers.items() if label)
+    click.echo(
+        f"\nCommunes meeting a priority criterion: {len(prio)} of {len(diag.communes)}"  # type: ignore[attr-defined]
+        + (f" (tiers: {counts})" if counts else "")
+        + "; top 5:"
+    )
+    for r in prio.head(5).itertuples(index=False):
+        tier = f" [{r.priority_tier}]" if getattr(r, "priority_tier", "") else ""
         click.echo(
-            f"  {r.rank}. {r.commune_name} ({r.epci_name}), score {r.priority_score:g}: {r.reasons}"
+            f"  {r.rank}. {r.commune_name} ({r.epci_name}), score {r.priority_score:g}{tier}: "
+            f"{r.reasons}"
         )
 
 
