@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accessibility.core.outputs import check_name, run_dirs, staged_folders
 from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.layers import Layers, prepare_layers
 from accessibility.network.graph import RoadNetwork
@@ -30,7 +31,8 @@ class Study:
 
     @property
     def output_dir(self) -> Path:
-        return Path("output") / self.layers.territory.slug
+        """``output/<slug>``: the folder ``run`` writes (and replaces as a whole)."""
+        return run_dirs(self.layers.territory.slug)[0]
 
 
 def open_study(
@@ -79,6 +81,7 @@ def scenario_of(study: Study, name: str) -> tuple[Study, Any]:
     from accessibility.planning.scenarios import load_scenario, scenario_study
 
     scenario = load_scenario(name)
+    check_name(scenario.name, what=f"scenario name (from {name})")
     edited = scenario_study(study, scenario)
     edited, season = _seasonal(edited, scenario)
     terr = edited.layers.territory
@@ -117,11 +120,13 @@ def run_job(
     progress
         A callable ``progress(message)`` told about each long step.
     """
-    from accessibility.core.files import write_table
     from accessibility.indicators.diagnostic import run_diagnostic
-    from accessibility.outputs.exports import export_diagnostic
 
     say = progress or (lambda message: log.info("%s", message))
+    for name in (scenario, compare):  # names become folder and file names
+        if name:
+            check_name(Path(name).stem if str(name).endswith(".toml") else name,
+                       what="scenario name")
     say("layers and road network")
     study = open_study(territory, paths=paths, grid=grid)
     base = study
@@ -131,9 +136,8 @@ def run_job(
         study, season = scenario_of(base, scenario)
     say("indicators")
     diag = run_diagnostic(study)
-    comparison = None
+    comparison = cells_compare = None
     scenario_results: list[Any] = []
-    cells_compare = None
     if compare:
         from accessibility.planning.scenarios import compare as compare_diagnostics
 
@@ -143,32 +147,50 @@ def run_job(
         comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
         cells_compare = _cells_before_after(other_diag, diag)
         scenario_results.append(_comparison_result(comparison, compare, scenario or "base"))
-    slug = study.layers.territory.slug
-    say("exports")
-    out_dir = out_dir or Path("output") / slug
-    exports = export_diagnostic(study, diag, out_dir)
+    default_out, default_maps = run_dirs(study.layers.territory.slug)
+    targets = {"exports": Path(out_dir or default_out)}
+    if atlas or report:
+        targets["maps"] = Path(maps_dir or default_maps)
+    with staged_folders(targets, command="run") as stage:
+        say("exports")
+        exports = _write_run_exports(stage["exports"], study, diag, season, comparison,
+                                     (compare, scenario or "base"))
+        maps: dict[str, Path] = {}
+        rapport = None
+        if atlas:
+            from accessibility.outputs.maps import build_atlas
+
+            say("atlas (interactive maps)")
+            maps = build_atlas(study, diag, stage["maps"], comparison_cells=cells_compare)
+        if report:
+            from accessibility.outputs.report import build_report
+
+            say("report")
+            rapport = build_report(study, diag, stage["maps"], scenarios=scenario_results)
+        say("swap in the new outputs")
+    exports = {k: stage.final(v) for k, v in exports.items()}
+    maps = {k: stage.final(v) for k, v in maps.items()}
+    rapport = stage.final(rapport) if rapport is not None else None
+    return RunResult(study, diag, exports, maps, rapport, comparison, season)
+
+
+def _write_run_exports(
+    folder: Path, study: Study, diag: Any, season: Any, comparison: Any, names: tuple[str, str]
+) -> dict[str, Path]:
+    """The exports of a run (diagnostic, seasonal population, comparison) in ``folder``."""
+    from accessibility.core.files import write_table
+    from accessibility.outputs.exports import write_exports
+
+    exports = write_exports(study, diag, folder)
     if season is not None:
         exports["seasonal_population"] = write_table(
-            season.communes, out_dir / "seasonal_population.csv"
+            season.communes, folder / "seasonal_population.csv"
         )
     if comparison is not None:
         exports["comparison"] = write_table(
-            comparison, out_dir / f"comparison_{compare}_{scenario or 'base'}.csv"
+            comparison, folder / f"comparison_{names[0]}_{names[1]}.csv"
         )
-    maps: dict[str, Path] = {}
-    maps_dir = maps_dir or Path("maps") / slug
-    if atlas:
-        from accessibility.outputs.maps import build_atlas
-
-        say("atlas (interactive maps)")
-        maps = build_atlas(study, diag, maps_dir, comparison_cells=cells_compare)
-    rapport = None
-    if report:
-        from accessibility.outputs.report import build_report
-
-        say("report")
-        rapport = build_report(study, diag, maps_dir, scenarios=scenario_results)
-    return RunResult(study, diag, exports, maps, rapport, comparison, season)
+    return exports
 
 
 def _cells_before_after(before: Any, after: Any) -> Any:

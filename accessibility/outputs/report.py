@@ -521,7 +521,8 @@ def build_report(
         sentence.
     pdf
         Also print ``rapport.pdf`` with WeasyPrint when it is installed (a log message
-        says when it is not).
+        says when it is not). A ``rapport.pdf`` left by an earlier report is removed
+        whenever no new one is printed, so a PDF beside the HTML is always of this run.
     top
         Number of priority communes listed (all communes with a positive score when
         fewer).
@@ -535,12 +536,36 @@ def build_report(
     for s in scenarios:
         if not isinstance(s, ScenarioResult):
             raise DataError(f"scenarios: expected ScenarioResult items, got {type(s).__name__}")
+    notes = _notes(study, diagnostic)
+    context = {
+        **_summary_context(study, diagnostic, notes, top),
+        "figures": _report_figures(study, diagnostic, notes, out_dir, top),
+        "scenarios": [
+            {
+                "title": s.title,
+                "summary_fr": s.summary_fr,
+                "columns": [str(c) for c in s.table.columns],
+                "rows": list(s.table.itertuples(index=False, name=None)),
+                "source": s.source,
+            }
+            for s in scenarios
+        ],
+    }
+    html = _environment().get_template(REPORT_TEMPLATE).render(**context)
+    path = out_dir / "rapport.html"
+    atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
+    log.info("report written: %s", path)
+    pdf_path = out_dir / "rapport.pdf"
+    if not (pdf and write_pdf(path, pdf_path)):
+        pdf_path.unlink(missing_ok=True)  # never leave the PDF of an earlier report
+    return path
+
+
+def _notes(study: Any, diagnostic: Any) -> dict[str, Any]:
+    """Sources, vintages and the caption shared by the figures."""
     layers = study.layers
     terr = layers.territory
-    communes = diagnostic.communes
-    present = [k for k in KEY_CATEGORIES if f"time_{k}_min" in communes.columns]
-    catalogue = load_catalogue(study.paths)
-    sources = study_sources(study, catalogue)
+    sources = study_sources(study, load_catalogue(study.paths))
     network_vintage = _vintage_of(sources, "Réseau routier")
     network_name = str(terr.sources.get("network", {}).get("reader", "réseau"))
     grid_vintage = str(
@@ -553,122 +578,104 @@ def build_report(
         f"population ({grid_vintage}). Contours : IGN Admin Express {poly_vintage}, "
         "regroupés au COG 2026."
     )
-    services = layers.services
+    return {
+        "sources": sources,
+        "network": network_name,
+        "network_vintage": network_vintage,
+        "grid_vintage": grid_vintage,
+        "poly_vintage": poly_vintage,
+        "base_caption": base_caption,
+        "present": [k for k in KEY_CATEGORIES if f"time_{k}_min" in diagnostic.communes.columns],
+        "thresholds": diagnostic.indicators.set_index("indicator")["threshold_min"],
+    }
 
-    def service_note(key: str) -> str:
-        part = services[services[C.CATEGORY] == key]
-        pairs = sorted(
-            {(str(a), str(b)) for a, b in zip(part[C.SOURCE], part[C.VINTAGE], strict=True)}
-        )
-        return " ; ".join(f"{Path(a).name} ({b})" for a, b in pairs) or "n.d."
 
+def _service_note(services: gpd.GeoDataFrame, key: str) -> str:
+    part = services[services[C.CATEGORY] == key]
+    pairs = sorted({(str(a), str(b)) for a, b in zip(part[C.SOURCE], part[C.VINTAGE], strict=True)})
+    return " ; ".join(f"{Path(a).name} ({b})" for a, b in pairs) or "n.d."
+
+
+def _report_figures(
+    study: Any, diagnostic: Any, notes: Mapping[str, Any], out_dir: Path, top: int
+) -> list[dict[str, str]]:
+    """The report's maps: time per mapped category, priorities, services."""
+    communes, services = diagnostic.communes, study.layers.services
+    th, base_caption = notes["thresholds"], notes["base_caption"]
     figures: list[dict[str, str]] = []
-    th = diagnostic.indicators.set_index("indicator")["threshold_min"]
     for key in MAPPED_CATEGORIES:
         col = f"time_{key}_min"
         if col not in communes.columns:
             continue
         label = _label(diagnostic.indicators, key)
-        fig = time_map(
-            communes, col, title=f"Temps d'accès : {label}", threshold_min=float(th[col])
+        fig = time_map(communes, col, title=f"Temps d'accès : {label}",
+                       threshold_min=float(th[col]))
+        caption = (
+            f"Temps moyen d'accès en voiture : {label} (hachuré : au-delà de "
+            f"{num(th[col])}\u00a0min). Source : {base_caption} "
+            f"Services : {_service_note(services, key)}."
         )
-        figures.append(
-            _figure(
-                f"temps_{key}",
-                fig,
-                f"Temps moyen d'accès en voiture : {label}"
-                f" (hachuré : au-delà de {num(th[col])}\u00a0min). Source : {base_caption} "
-                f"Services : {service_note(key)}.",
-                f"Carte des communes selon le temps d'accès : {label}",
-                out_dir,
-            )
-        )
+        figures.append(_figure(f"temps_{key}", fig, caption,
+                               f"Carte des communes selon le temps d'accès : {label}", out_dir))
     if "priority_score" in communes.columns:
-        figures.append(
-            _figure(
-                "priorites",
-                priority_map(communes, diagnostic.priority, top=min(top, 10)),
-                "Score de priorité des communes (somme des poids des critères déclenchés, "
-                "data/indicators/priority.toml) ; les numéros sont les rangs de la liste "
-                f"ci-dessous. Source : {base_caption}",
-                "Carte des communes prioritaires",
-                out_dir,
-            )
+        caption = (
+            "Score de priorité des communes (somme des poids des critères déclenchés, "
+            "data/indicators/priority.toml) ; les numéros sont les rangs de la liste "
+            f"ci-dessous. Source : {base_caption}"
         )
+        fig = priority_map(communes, diagnostic.priority, top=min(top, 10))
+        figures.append(_figure("priorites", fig, caption, "Carte des communes prioritaires",
+                               out_dir))
     labels = {k: _label(diagnostic.indicators, k) for k in SERVICE_MARKERS}
-    figures.append(
-        _figure(
-            "services",
-            services_map(communes, services, labels),
-            "Services dans le territoire et dans sa zone tampon de "
-            f"{num(terr.buffer_km)}\u00a0km. Sources : "
-            + " ; ".join(
-                f"{labels[k]} : {service_note(k)}"
-                for k in SERVICE_MARKERS
-                if (services[C.CATEGORY] == k).any()
-            )
-            + f". Contours : IGN Admin Express {poly_vintage}.",
-            "Carte de localisation des principaux services",
-            out_dir,
-        )
+    shown = [k for k in SERVICE_MARKERS if (services[C.CATEGORY] == k).any()]
+    caption = (
+        "Services dans le territoire et dans sa zone tampon de "
+        f"{num(study.layers.territory.buffer_km)}\u00a0km. Sources : "
+        + " ; ".join(f"{labels[k]} : {_service_note(services, k)}" for k in shown)
+        + f". Contours : IGN Admin Express {notes['poly_vintage']}."
     )
+    figures.append(_figure("services", services_map(communes, services, labels), caption,
+                           "Carte de localisation des principaux services", out_dir))
+    return figures
 
-    kf = key_figures(diagnostic, present)
-    epci = epci_table(
-        diagnostic,
-        [
-            k
-            for k in ("france_services", "emergency", "general_practitioner", "maternity")
-            if k in present
-        ],
-    )
+
+def _summary_context(
+    study: Any, diagnostic: Any, notes: Mapping[str, Any], top: int
+) -> dict[str, Any]:
+    """The template's figures and tables (everything but the maps and scenarios)."""
+    layers, communes = study.layers, diagnostic.communes
+    terr, present, th = layers.territory, notes["present"], notes["thresholds"]
+    epci_keys = ("france_services", "emergency", "general_practitioner", "maternity")
+    epci = epci_table(diagnostic, [k for k in epci_keys if k in present])
     prio = diagnostic.priority
     prio = prio[prio["priority_score"] > 0].head(top)
-    context = {
+    return {
         "title": f"Diagnostic de l'accessibilité aux services — {terr.name}",
         "territory": terr.name,
         "date": date.today().strftime("%d/%m/%Y"),
         "population": float(communes[C.POPULATION].sum()),
         "population_vintage": "population municipale (INSEE, populations légales, COG 2026)",
         "grid_population": float(layers.meta.get("grid_population", float("nan"))),
-        "grid_vintage": grid_vintage,
+        "grid_vintage": notes["grid_vintage"],
         "n_communes": len(communes),
         "n_epci": int(communes[C.EPCI_CODE].nunique()),
         "n_cells": len(diagnostic.cells),
         "buffer_km": terr.buffer_km,
-        "network": network_name,
-        "network_vintage": network_vintage,
-        "key_figures": kf.to_dict("records"),
+        "network": notes["network"],
+        "network_vintage": notes["network_vintage"],
+        "key_figures": key_figures(diagnostic, present).to_dict("records"),
         "epci_columns": [
             (k, _label(diagnostic.indicators, k), th[f"time_{k}_min"])
             for k in epci.columns
             if k in present
         ],
         "epci": epci.to_dict("records"),
-        "figures": figures,
         "priority": [
             {**r, "reason_list": split_reasons(r["reasons"])} for r in prio.to_dict("records")
         ],
         "n_priority": int((diagnostic.priority["priority_score"] > 0).sum()),
-        "scenarios": [
-            {
-                "title": s.title,
-                "summary_fr": s.summary_fr,
-                "columns": [str(c) for c in s.table.columns],
-                "rows": list(s.table.itertuples(index=False, name=None)),
-                "source": s.source,
-            }
-            for s in scenarios
-        ],
-        "sources": sources.to_dict("records"),
+        "sources": notes["sources"].to_dict("records"),
     }
-    html = _environment().get_template(REPORT_TEMPLATE).render(**context)
-    path = out_dir / "rapport.html"
-    atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
-    log.info("report written: %s", path)
-    if pdf:
-        write_pdf(path, out_dir / "rapport.pdf")
-    return path
 
 
 def write_pdf(html_path: str | Path, pdf_path: str | Path) -> Path | None:
