@@ -81,8 +81,10 @@ SERVICES = gpd.GeoDataFrame(
 
 
 def _page(m: folium.Map) -> str:
-    """The rendered page with JSON's \\uXXXX escapes decoded (folium writes JSON)."""
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), render_offline(m))
+    """The rendered page with JSON's \\uXXXX escapes and the ``<\\/`` of template literals
+    decoded (folium writes JSON and template literals)."""
+    page = render_offline(m).replace("<\\/", "</")
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), page)
 
 
 def test_time_colours_follow_the_class_edges():
@@ -142,7 +144,7 @@ def test_scenario_map_shows_gain(tmp_path):
     page = _page(m)
     assert '"gain": "30\u00a0min"' in page  # 42 - 12, French format (no-break space)
     assert "20 min et plus" in page and "seuil : 30 min" in page
-    assert "Gain de temps d&#x27;accès (minutes)" in page
+    assert "Gain de temps d'accès (minutes)" in page
     out = save_map(m, tmp_path / "scenarios.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["scenarios.html"]  # no temp file left

@@ -111,12 +111,13 @@ def _fmt_min(value: float) -> str:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Table to write (.csv or .parquet).",
+    help="Table to write (.csv or .parquet; default: output/<territory>_times/).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_json: bool) -> None:
     """Time from every population cell to the nearest service of a category."""
     from accessibility.core.files import write_table
+    from accessibility.core.outputs import command_dir
     from accessibility.indicators.nearest import time_to_nearest, weighted_summary
     from accessibility.inputs.services import load_categories
     from accessibility.pipeline import open_study
@@ -134,7 +135,7 @@ def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_jso
     summary = weighted_summary(
         table[C.TRAVEL_TIME_MIN], cells[C.POP_TOTAL], threshold_min=threshold, category=category
     )
-    out = out or study.output_dir / f"times_{category}.csv"
+    out = out or command_dir("times", study.layers.territory.slug) / f"times_{category}.csv"
     write_table(table, out)
     if as_json:
         click.echo(
@@ -243,13 +244,15 @@ MAIN_CATEGORIES = (
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the data exports (default: output/<territory>[-<scenario>]).",
+    help="Folder of the data exports (default: output/<territory>[-<scenario>]); replaced "
+    "as a whole, so it must be new, empty or written by an earlier run.",
 )
 @click.option(
     "--maps",
     "maps_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the atlas and report (default: maps/<territory>[-<scenario>]).",
+    help="Folder of the atlas and report (default: maps/<territory>[-<scenario>]); "
+    "replaced as a whole, so it must be new, empty or written by an earlier run.",
 )
 @click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
 @click.option("--no-report", is_flag=True, help="Skip the printable report.")

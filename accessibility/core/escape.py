@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from typing import Any
+
+import pandas as pd
 
 #: What an empty or missing value reads as on a page.
 MISSING = "—"
 
 
 def _str(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return MISSING
     return str(value)
 

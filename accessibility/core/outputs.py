@@ -112,7 +112,8 @@ def check_replaceable(target: Path) -> None:
     target = Path(target)
     resolved = target.expanduser().resolve()
     protected = {Path.cwd().resolve(), Path.home().resolve()}
-    if any(resolved == p or resolved in p.parents for p in protected) or resolved.parent == resolved:
+    if resolved.parent == resolved or any(resolved == p or resolved in p.parents
+                                          for p in protected):
         raise OutputError(
             f"output folder {target}: refusing to replace the working folder, the home "
             "folder or one of their parents; name a new folder (e.g. output/my-run)"

@@ -35,7 +35,9 @@ from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
+from accessibility.inputs.services import load_categories
 from accessibility.inputs.sources import Source, load_catalogue
+from accessibility.outputs.maps.kinds import priority_classes, service_order, service_styles
 from accessibility.planning.results import ScenarioResult
 
 log = logging.getLogger(__name__)
@@ -56,21 +58,21 @@ KEY_CATEGORIES = (
 )
 #: Categories mapped, one map each (communes coloured by time).
 MAPPED_CATEGORIES = ("france_services", "emergency", "general_practitioner")
-#: Categories shown on the services map, with a marker each (shape and colour differ,
-#: so that the map reads in grey too). Colours: Okabe-Ito, safe for colour-blind readers.
-SERVICE_MARKERS = {
-    "france_services": ("o", "#0072B2"),
-    "emergency": ("P", "#D55E00"),
-    "hospital": ("s", "#CC79A7"),
-    "maternity": ("D", "#E69F00"),
-    "general_practitioner": ("^", "#009E73"),
-}
+#: Categories shown on the services map (colour and marker: the atlas', see
+#: :func:`~accessibility.outputs.maps.kinds.service_styles`; shapes differ so that the
+#: map reads in grey too).
+SERVICE_MARKERS = (
+    "france_services",
+    "emergency",
+    "hospital",
+    "maternity",
+    "general_practitioner",
+)
 #: Class limits of the time maps, in minutes.
 TIME_BINS_MIN = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0)
 #: Sequential colour map of the time maps: viridis is perceptually uniform, monotonic in
 #: lightness (readable in grey) and safe for the common colour-vision deficiencies.
 TIME_CMAP = "viridis_r"
-PRIORITY_CMAP = "cividis_r"
 FIG_DPI = 150
 
 
@@ -327,25 +329,14 @@ def time_map(
 
 
 def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int = 10) -> Figure:
-    """Communes coloured by priority score; the ``top`` first are numbered by rank."""
-    score = communes["priority_score"].fillna(0).to_numpy(dtype=float)
-    hi = max(float(score.max()), 1.0)
-    # classes: 0, then three equal steps up to the maximum score (whole points)
-    step = max(1.0, math.ceil(hi / 3))
-    bins = [0.0, 1.0, 1.0 + step, 1.0 + 2 * step]
-    labels = (
-        ["aucun critère"]
-        + [f"score {num(a)} à {num(b - 1)}" for a, b in itertools.pairwise(bins[1:])]
-        + [f"score {num(bins[-1])} et plus"]
-    )
-    classes = classify(score, bins)
-    cmap = matplotlib.colormaps[PRIORITY_CMAP].resampled(len(labels))
-    colours = [(0.95, 0.95, 0.95, 1.0)] + [cmap(i) for i in range(1, len(labels))]
+    """Communes coloured by priority score (the atlas' classes, :func:`priority_classes`);
+    the ``top`` first are numbered by rank."""
+    classes = priority_classes(communes["priority_score"].fillna(0))
     fig, ax = _base_axes(communes)
-    communes.plot(ax=ax, color=[colours[c] for c in classes], edgecolor="grey", linewidth=0.4)
-    head = priority.head(top)
+    communes.plot(ax=ax, color=[classes.colors[c] for c in classes.index], edgecolor="grey",
+                  linewidth=0.4)
     geo = communes.set_index(C.COMMUNE_CODE).geometry
-    for _, row in head.iterrows():
+    for _, row in priority.head(top).iterrows():
         if row[C.COMMUNE_CODE] not in geo.index:
             continue
         pt = geo[row[C.COMMUNE_CODE]].representative_point()
@@ -359,9 +350,9 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
             bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "black"},
         )
     handles = [
-        Patch(facecolor=colours[i], edgecolor="grey", label=labels[i])
-        for i in range(len(labels))
-        if (classes == i).any()
+        Patch(facecolor=classes.colors[i], edgecolor="grey", label=classes.labels[i])
+        for i in range(len(classes.labels))
+        if (classes.index == i).any()
     ]
     ax.legend(
         handles=handles,
@@ -380,15 +371,18 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
 def services_map(
     communes: gpd.GeoDataFrame, services: gpd.GeoDataFrame, labels: Mapping[str, str]
 ) -> Figure:
-    """Locations of the main services (one marker shape each) over the communes."""
+    """Locations of the main services (:data:`SERVICE_MARKERS`) over the communes, in the
+    atlas' colours and markers (:func:`service_styles`)."""
     fig, ax = _base_axes(communes)
     communes.plot(ax=ax, facecolor="#f2f2f2", edgecolor="grey", linewidth=0.4)
     x0, y0, x1, y1 = communes.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
-    for key, (marker, colour) in SERVICE_MARKERS.items():
+    styles = service_styles(service_order(services[C.CATEGORY], list(load_categories())))
+    for key in SERVICE_MARKERS:
         part = services[services[C.CATEGORY] == key]
         if part.empty:
             continue
+        colour, marker = styles[key]
         n_in = int(part["in_territory"].sum()) if "in_territory" in part else len(part)
         part.plot(
             ax=ax,
