@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -155,17 +156,67 @@ def test_unwritable_parent_gives_one_line(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only folders")
-def test_read_only_folder_gives_one_line(tmp_path):
-    ro = tmp_path / "ro"
+def _as_nobody(code: str, cwd) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    """Run ``code`` in a Python process of user ``nobody`` when we are root (root writes
+    through any mode bits, so a read-only folder is only read-only for another user)."""
+    import shutil
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")  # util-linux, in every Debian
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot drop privileges")
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture
+def read_only_folder():
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="accessibility-ro-"))
+    base.chmod(0o755)  # reachable by nobody
+    ro = base / "ro"
     ro.mkdir()
+    (ro / "keep.txt").write_text("x")
     ro.chmod(0o555)
-    try:
-        with pytest.raises(OutputError, match="cannot write there"):
-            replace_folder(ro / "out", _build({"a.csv": "1"}))
-        assert list(ro.iterdir()) == []
-    finally:
-        ro.chmod(0o755)
+    yield ro
+    ro.chmod(0o755)
+    shutil.rmtree(base)
+
+
+def test_read_only_folder_gives_one_line(read_only_folder):
+    ro = read_only_folder
+    res = _as_nobody(
+        "from pathlib import Path\n"
+        "from accessibility.outputs.exports import replace_folder\n"
+        "from accessibility.core.errors import OutputError\n"
+        "try:\n"
+        f"    replace_folder(Path({str(ro / 'out')!r}), lambda t: None)\n"
+        "except OutputError as exc:\n"
+        "    print(exc)\n",
+        ro.parent,
+    )
+    assert res.stdout == f"output folder {ro / 'out'}: cannot write there ({ro} is " \
+                         "read-only for this user)\n", res.stderr
+    assert sorted(p.name for p in ro.iterdir()) == ["keep.txt"]
+
+
+def test_cli_read_only_out_is_one_line_exit_2(read_only_folder):
+    ro = read_only_folder
+    res = _as_nobody(
+        "import sys\nfrom accessibility.cli import main\n"
+        f"sys.argv = ['accessibility', 'run', '--out', {str(ro / 'out')!r}, '--no-atlas']\n"
+        "main()\n",
+        ro.parent,
+    )
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.splitlines()[-1].startswith(f"error: output folder {ro / 'out'}: cannot")
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in ro.iterdir()) == ["keep.txt"]
 
 
 def test_staged_folders_swap_together_with_one_run_id(tmp_path):

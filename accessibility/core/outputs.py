@@ -118,6 +118,10 @@ def check_replaceable(target: Path) -> None:
             f"output folder {target}: refusing to replace the working folder, the home "
             "folder or one of their parents; name a new folder (e.g. output/my-run)"
         )
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {target}: cannot write there ({existing} is "
+                          "read-only for this user)")
     if not target.exists() and not target.is_symlink():
         return
     if target.is_symlink() or not target.is_dir():
