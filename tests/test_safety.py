@@ -25,7 +25,6 @@ from accessibility.core.outputs import (
     check_name,
     command_dir,
     read_marker,
-    remove_leftovers,
     run_dirs,
     staged_folders,
 )
