@@ -165,3 +165,19 @@ def test_index_links_every_map(tmp_path):
     page = write_index(maps, tmp_path, territory_name="Test").read_text(encoding="utf-8")
     assert re.findall(r'href="([^"]+)"', page) == ["acces.html", "priorites.html"]
     assert "Communes prioritaires" in page
+
+
+def test_element_ids_renumbered_by_hand():
+    from accessibility.outputs.maps.pages import deterministic_ids
+
+    a, b, sha = "a" * 32, "0123456789abcdef" * 2, "f" * 64
+    page = f"var map_{a} = 1; map_{a}.x; function geo_json_{b}_styler() {{}} _{sha}"
+    assert deterministic_ids(page) == (
+        f"var map_{1:032x} = 1; map_{1:032x}.x; function geo_json_{2:032x}_styler() {{}} _{sha}"
+    )
+
+
+def test_same_map_same_bytes():
+    assert render_offline(priority_map(DIAG)) == render_offline(priority_map(DIAG))
+    assert render_offline(services_map(SERVICES, COMMUNES)) == render_offline(
+        services_map(SERVICES, COMMUNES))

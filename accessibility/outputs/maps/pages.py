@@ -20,7 +20,7 @@ from accessibility.outputs.maps._assets import inline_assets
 from accessibility.outputs.maps.base import MAP_CAPTIONS_FR, MAP_TITLES_FR
 
 #: folium / branca element ids: ``_`` and 32 hexadecimal digits (``Element._generate_id``).
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
 
 
 def deterministic_ids(page: str) -> str:
