@@ -142,14 +142,9 @@ def run_job(
     comparison = cells_compare = None
     scenario_results: list[Any] = []
     if compare:
-        from accessibility.planning.scenarios import compare as compare_diagnostics
-
         say(f"indicators of the comparison scenario {compare}")
-        other, _ = scenario_of(base, compare)
-        other_diag = run_diagnostic(other)
-        comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
-        cells_compare = _cells_before_after(other_diag, diag)
-        scenario_results.append(_comparison_result(comparison, compare, scenario or "base"))
+        comparison, cells_compare, result = _compare(base, diag, compare, scenario or "base")
+        scenario_results.append(result)
     default_out, default_maps = run_dirs(study.layers.territory.slug)
     targets = {"exports": Path(out_dir or default_out)}
     if atlas or report:
@@ -175,6 +170,18 @@ def run_job(
     maps = {k: stage.final(v) for k, v in maps.items()}
     rapport = stage.final(rapport) if rapport is not None else None
     return RunResult(study, diag, exports, maps, rapport, comparison, season)
+
+
+def _compare(base: Study, diag: Any, compare: str, label: str) -> tuple[Any, Any, Any]:
+    """The comparison with scenario ``compare``: table, cells before/after, report part."""
+    from accessibility.indicators.diagnostic import run_diagnostic
+    from accessibility.planning.scenarios import compare as compare_diagnostics
+
+    other, _ = scenario_of(base, compare)
+    other_diag = run_diagnostic(other)
+    comparison = compare_diagnostics(other_diag, diag, labels=(compare, label))
+    return (comparison, _cells_before_after(other_diag, diag),
+            _comparison_result(comparison, compare, label))
 
 
 def _write_run_exports(
