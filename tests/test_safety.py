@@ -73,7 +73,7 @@ def test_folder_not_written_by_us_is_refused_and_kept(tmp_path):
     target = tmp_path / "thesis"
     target.mkdir()
     (target / "thesis.txt").write_text("four years")
-    with pytest.raises(OutputError, match=f"not written by accessibility.*{MARKER}"):
+    with pytest.raises(OutputError, match=f"did not write \\(thesis.txt; no {MARKER}"):
         replace_folder(target, _build({"a.csv": "x"}))
     assert (target / "thesis.txt").read_text() == "four years"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]  # no staging left
@@ -88,6 +88,21 @@ def test_our_folder_is_replaced_and_marked(tmp_path):
     assert sorted(p.name for p in target.iterdir()) == [MARKER, "b.csv"]
     assert read_marker(target)["run_id"] != first["run_id"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_folder_of_a_run_before_markers_is_replaced(tmp_path):
+    """Version 0.1 wrote no marker: a folder holding only its file names is a run's."""
+    target = tmp_path / "maurienne"
+    (target / "figures").mkdir(parents=True)
+    (target / "figures" / "priorites.png").write_bytes(b"png")
+    for name in ("accessibilite_maurienne.gpkg", "cells.csv", "rapport.html", "rapport.pdf"):
+        (target / name).write_text("old")
+    replace_folder(target, _build({"a.csv": "1"}))
+    assert sorted(p.name for p in target.iterdir()) == [MARKER, "a.csv"]
+    (target / MARKER).unlink()  # now a folder without marker holding a user's file
+    (target / "thesis.csv").write_text("x")
+    with pytest.raises(OutputError, match=r"did not write \(a.csv, thesis.csv; no"):
+        replace_folder(target, _build({}))
 
 
 def test_empty_folder_is_accepted(tmp_path):

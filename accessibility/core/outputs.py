@@ -128,11 +128,34 @@ def check_replaceable(target: Path) -> None:
         raise OutputError(
             f"output folder {target}: exists and is not a folder; name a new folder"
         )
-    if read_marker(target) is None and any(target.iterdir()):
-        raise OutputError(
-            f"output folder {target}: not empty and not written by accessibility (no "
-            f"{MARKER} file), refusing to replace it; name a new or empty folder"
-        )
+    if read_marker(target) is None:
+        foreign = sorted(p.name for p in target.iterdir() if not _legacy_run_file(p))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise OutputError(
+                f"output folder {target}: holds files accessibility did not write ({shown}; "
+                f"no {MARKER} file), refusing to replace it; name a new or empty folder"
+            )
+
+
+#: The files ``run`` wrote before markers existed (version 0.1): a folder holding only
+#: these is an earlier run's and may be replaced.
+_LEGACY_FILE = re.compile(
+    r"^(?:accessibilite_[a-z0-9-]+\.gpkg|(?:communes|cells|services|priority)\.(?:csv|geojson)"
+    r"|(?:epci_summary|territory_summary|indicators|sources|dictionnaire_des_donnees"
+    r"|seasonal_population)\.csv|comparison_[a-z0-9-]+_[a-z0-9-]+\.csv|data_dictionary\.md"
+    r"|(?:index|acces|services|priorites|isochrones|scenarios|rapport)\.html"
+    r"|comparaison_[a-z0-9_]+\.html|scenario_[a-z0-9_-]+\.html|rapport\.pdf)$"
+)
+
+
+def _legacy_run_file(path: Path) -> bool:
+    if path.is_symlink():
+        return False
+    if path.is_dir():  # the report's figures
+        return path.name == "figures" and all(
+            p.is_file() and p.suffix == ".png" for p in path.iterdir())
+    return bool(_LEGACY_FILE.match(path.name))
 
 
 def _pid_alive(pid: int) -> bool:
