@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import jinja2
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -37,7 +35,17 @@ from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
 from accessibility.inputs.services import load_categories
 from accessibility.inputs.sources import Source, load_catalogue
-from accessibility.outputs.maps.kinds import priority_classes, service_order, service_styles
+from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-exported)
+    NO_ACCESS_COLOR,
+    NO_ACCESS_LABEL,
+    TIME_BINS_MIN,
+    class_labels,
+    classify,
+    priority_classes,
+    service_order,
+    service_styles,
+    time_classes,
+)
 from accessibility.planning.results import ScenarioResult
 
 log = logging.getLogger(__name__)
@@ -68,39 +76,10 @@ SERVICE_MARKERS = (
     "maternity",
     "general_practitioner",
 )
-#: Class limits of the time maps, in minutes.
-TIME_BINS_MIN = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0)
-#: Sequential colour map of the time maps: viridis is perceptually uniform, monotonic in
-#: lightness (readable in grey) and safe for the common colour-vision deficiencies.
-TIME_CMAP = "viridis_r"
 FIG_DPI = 150
 
 
 # --- small formatting helpers ----------------------------------------------------------------
-
-
-def class_labels(bins: Sequence[float], unit: str = "min") -> list[str]:
-    """French legend labels of the classes ``[b0, b1), [b1, b2), ..., [bn, +inf)``.
-
-    ``(0, 10, 20)`` -> ``['moins de 10 min', '10 à 20 min', '20 min et plus']``.
-    """
-    if len(bins) < 2 or any(b <= a for a, b in itertools.pairwise(bins)):
-        raise DataError(f"class bins: expected at least 2 increasing limits, got {bins!r}")
-    u = f"\u00a0{unit}" if unit else ""
-    labels = [f"moins de {num(bins[1])}{u}"]
-    labels += [f"{num(a)} à {num(b)}{u}" for a, b in itertools.pairwise(bins[1:])]
-    labels.append(f"{num(bins[-1])}{u} et plus")
-    return labels
-
-
-def classify(values: Iterable[float], bins: Sequence[float]) -> np.ndarray:
-    """Class index of each value (``bins[i] <= v < bins[i+1]``; the last class is open).
-
-    Values below ``bins[0]`` go to class 0; NaN gives -1 (no data, or unreachable).
-    """
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
-    idx = np.searchsorted(np.asarray(bins[1:], dtype=float), v, side="right")
-    return np.where(np.isnan(v), -1, idx)
 
 
 def format_cell(value: Any, kind: str = "num") -> str:
@@ -282,17 +261,16 @@ def time_map(
     threshold_min: float,
     bins: Sequence[float] = TIME_BINS_MIN,
 ) -> Figure:
-    """Communes coloured by a time column (classes in minutes), beyond-threshold hatched.
+    """Communes coloured by a time column (the atlas' classes, :func:`time_classes`),
+    beyond-threshold hatched.
 
     The hatching repeats the threshold without colour, so the map reads in grey.
     """
     values = communes[column].to_numpy(dtype=float)
-    classes = classify(values, bins)
-    labels = class_labels(bins)
-    cmap = matplotlib.colormaps[TIME_CMAP].resampled(len(labels))
-    colours = [cmap(i) for i in range(len(labels))]
+    tc = time_classes(values, bins)
+    classes, labels, colours = tc.index, tc.labels, tc.colors
     fig, ax = _base_axes(communes)
-    face = [colours[c] if c >= 0 else (0.85, 0.85, 0.85, 1.0) for c in classes]
+    face = [colours[c] if c >= 0 else NO_ACCESS_COLOR for c in classes]
     communes.plot(ax=ax, color=face, edgecolor="white", linewidth=0.5)
     beyond = ~(values <= threshold_min)
     if beyond.any():
@@ -305,7 +283,7 @@ def time_map(
         if (classes == i).any()
     ]
     if (classes < 0).any():
-        handles.append(Patch(facecolor=(0.85, 0.85, 0.85), edgecolor="grey", label="non atteint"))
+        handles.append(Patch(facecolor=NO_ACCESS_COLOR, edgecolor="grey", label=NO_ACCESS_LABEL))
     handles.append(
         Patch(
             facecolor="white",

@@ -39,10 +39,7 @@ from accessibility.outputs.maps.base import (  # noqa: F401 (re-exported names)
     MAP_CAPTIONS_FR,
     MAP_TITLES_FR,
     N_TOWN_LABELS,
-    NO_ACCESS_COLOR,
     SOURCE_NAMES_FR,
-    TIME_BINS_MIN,
-    TIME_COLORS,
     _classify,
     _commune_layer_props,
     _text,
@@ -56,8 +53,11 @@ from accessibility.outputs.maps.base import (  # noqa: F401 (re-exported names)
     new_map,
     time_color,
 )
-from accessibility.outputs.maps.kinds import (
+from accessibility.outputs.maps.kinds import (  # noqa: F401 (re-exported names)
     CATEGORY_COLORS,
+    NO_ACCESS_COLOR,
+    TIME_BINS_MIN,
+    TIME_COLORS,
     priority_classes,
     service_order,
     service_styles,

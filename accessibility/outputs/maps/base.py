@@ -12,7 +12,6 @@ template literal) with :func:`~accessibility.core.escape.js_template`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,15 +28,15 @@ from accessibility.core import fr as _fr
 from accessibility.core.escape import html_attr, html_text, js_string, js_template
 from accessibility.core.validate import require_columns, require_crs
 from accessibility.outputs.maps._assets import keep_only_offline_resources
+from accessibility.outputs.maps.kinds import (
+    NO_ACCESS_COLOR,
+    NO_ACCESS_LABEL,
+    TIME_BINS_MIN,
+    time_classes,
+)
 
 log = logging.getLogger(__name__)
 
-#: Class edges of access times (minutes). Every category threshold in use (7, 15, 20,
-#: 30 min) is an edge, so the legend can mark it exactly.
-TIME_BINS_MIN = (0.0, 7.0, 15.0, 20.0, 30.0, 45.0, 60.0)
-#: ColorBrewer YlOrRd (sequential, colour-blind safe), one colour per class.
-TIME_COLORS = tuple(color_brewer("YlOrRd", len(TIME_BINS_MIN)))
-NO_ACCESS_COLOR = "#636363"
 GAIN_BINS_MIN = (0.0, 1.0, 5.0, 10.0, 20.0)
 GAIN_COLORS = tuple(color_brewer("Greens", len(GAIN_BINS_MIN)))
 LOSS_COLORS = tuple(color_brewer("Oranges", len(GAIN_BINS_MIN)))
@@ -104,8 +103,10 @@ def _classify(values: Any, bins: Sequence[float], colors: Sequence[str]) -> list
 
 
 def time_color(minutes: Any) -> list[str]:
-    """Colour of each access time (classes :data:`TIME_BINS_MIN`; NaN: unreachable)."""
-    return _classify(minutes, TIME_BINS_MIN, TIME_COLORS)
+    """Colour of each access time (:func:`~accessibility.outputs.maps.kinds.time_classes`;
+    NaN: unreachable)."""
+    classes = time_classes(minutes)
+    return [classes.colors[i] if i >= 0 else NO_ACCESS_COLOR for i in classes.index]
 
 
 class _Snippet(MacroElement):
@@ -301,14 +302,12 @@ def add_outlines(m: folium.Map, communes: gpd.GeoDataFrame, *, epci: bool = True
 
 
 def _time_legend_rows(threshold_min: float | None) -> list[tuple[str, str]]:
+    """The time legend (:func:`time_classes`), the threshold marked above its class."""
+    classes = time_classes([])
     rows: list[tuple[str, str]] = []
-    edges = [*TIME_BINS_MIN, math.inf]
-    for i, col in enumerate(TIME_COLORS):
-        lo, hi = edges[i], edges[i + 1]
+    for lo, col, label in zip(TIME_BINS_MIN, classes.colors, classes.labels, strict=True):
         if threshold_min is not None and lo == threshold_min:
             rows.append((THRESHOLD_ROW, f"seuil : {_fr.num(lo)} min"))
-        label = (f"{_fr.num(lo)} à {_fr.num(hi)} min" if math.isfinite(hi)
-                 else f"{_fr.num(lo)} min et plus")
         rows.append((col, label))
-    rows.append((NO_ACCESS_COLOR, "inaccessible par la route"))
+    rows.append((NO_ACCESS_COLOR, NO_ACCESS_LABEL))
     return rows
