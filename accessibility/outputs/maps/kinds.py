@@ -88,7 +88,7 @@ def priority_classes(scores: Iterable[float]) -> Classes:
     up to five classes of whole points up to the highest score (ColorBrewer PuRd,
     its palest shade dropped so that class 1 stands out from white).
 
-    ``[0, 2, 4]`` -> limits 1, 2, 3, 4: labels ``non prioritaire (0 point)``, ``1 points``,
+    ``[0, 2, 4]`` -> limits 1, 2, 3, 4: labels ``non prioritaire (0 point)``, ``1 point``,
     ``2 points``, ``3 points``, ``4 points``; a top score of 11 gives ``1 à 3 points``,
     ``4 à 5 points``... (see the tests).
     """
@@ -97,7 +97,8 @@ def priority_classes(scores: Iterable[float]) -> Classes:
     edges = np.unique(np.ceil(np.linspace(0, top, 6)))[1:]  # > 0, in whole points
     colors = color_brewer("PuRd", max(len(edges) + 1, 3))[-len(edges):]
     lows = [1.0, *(edges[:-1] + 1).tolist()]
-    labels = [f"{_fr.num(a)} points" if a == b else f"{_fr.num(a)} à {_fr.num(b)} points"
+    labels = [(f"{_fr.num(a)} point{'s' if a > 1 else ''}" if a == b
+               else f"{_fr.num(a)} à {_fr.num(b)} points")
               for a, b in zip(lows, edges, strict=True)]
     idx = np.where(score > 0,
                    1 + np.searchsorted(edges, score, side="left").clip(0, len(edges) - 1), 0)
