@@ -244,6 +244,14 @@ def test_staged_folders_swap_together_with_one_run_id(tmp_path):
     assert len(ids) == 1
 
 
+@pytest.mark.parametrize("maps", ["out", "out/maps"])
+def test_same_or_nested_folders_are_refused(tmp_path, maps):
+    targets = {"exports": tmp_path / "out", "maps": tmp_path / maps}
+    with pytest.raises(OutputError, match="the same or nested"), staged_folders(targets):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_marker_is_json_with_run_id(tmp_path):
     replace_folder(tmp_path / "out", _build({}))
     info = json.loads((tmp_path / "out" / MARKER).read_text())

@@ -257,6 +257,12 @@ def staged_folders(
     untouched and a staging folder that the next run removes.
     """
     targets = {k: Path(v) for k, v in targets.items()}
+    resolved = [t.expanduser().resolve() for t in targets.values()]
+    for i, a in enumerate(resolved):
+        for b in resolved[i + 1:]:
+            if a == b or a in b.parents or b in a.parents:
+                raise OutputError(f"output folders {a} and {b}: the same or nested; the "
+                                  "exports and the maps need two separate folders")
     for t in targets.values():
         check_replaceable(t)
     for t in targets.values():
