@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accessibility.core.outputs import check_name, check_replaceable, run_dirs, staged_folders
+from accessibility.core.outputs import check_name, check_targets, run_dirs, staged_folders
 from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.layers import Layers, prepare_layers
 from accessibility.network.graph import RoadNetwork
@@ -127,9 +127,8 @@ def run_job(
         if name:
             check_name(Path(name).stem if str(name).endswith(".toml") else name,
                        what="scenario name")
-    for folder in (out_dir, maps_dir):  # refuse a folder that is not ours before the work
-        if folder is not None:
-            check_replaceable(Path(folder))
+    # refuse a folder that is not ours before the work
+    check_targets(Path(f) for f in (out_dir, maps_dir) if f is not None)
     say("layers and road network")
     study = open_study(territory, paths=paths, grid=grid)
     base = study

@@ -27,7 +27,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +158,20 @@ def _legacy_run_file(path: Path) -> bool:
     return bool(_LEGACY_FILE.match(path.name))
 
 
+def check_targets(targets: Iterable[Path]) -> None:
+    """:func:`check_replaceable` on each folder, and refuse two that are the same or
+    nested (the second swap would replace the first)."""
+    targets = [Path(t) for t in targets]
+    resolved = [t.expanduser().resolve() for t in targets]
+    for i, a in enumerate(resolved):
+        for b in resolved[i + 1:]:
+            if a == b or a in b.parents or b in a.parents:
+                raise OutputError(f"output folders {a} and {b}: the same or nested; the "
+                                  "exports and the maps need two separate folders")
+    for t in targets:
+        check_replaceable(t)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -257,14 +271,7 @@ def staged_folders(
     untouched and a staging folder that the next run removes.
     """
     targets = {k: Path(v) for k, v in targets.items()}
-    resolved = [t.expanduser().resolve() for t in targets.values()]
-    for i, a in enumerate(resolved):
-        for b in resolved[i + 1:]:
-            if a == b or a in b.parents or b in a.parents:
-                raise OutputError(f"output folders {a} and {b}: the same or nested; the "
-                                  "exports and the maps need two separate folders")
-    for t in targets.values():
-        check_replaceable(t)
+    check_targets(targets.values())
     for t in targets.values():
         remove_leftovers(t)
     staging = Staging(targets, run_id or new_run_id(), command)
