@@ -19,7 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from accessibility.core.errors import OutputError
-from accessibility.core.escape import html_attr, html_text, js_string, js_template
+from accessibility.core.escape import (
+    html_attr,
+    html_text,
+    js_string,
+    js_template,
+    terminal_text,
+)
 from accessibility.core.outputs import (
     MARKER,
     check_name,
@@ -335,3 +341,8 @@ def test_js_template_round_trips_through_a_template_literal(text):
         i += 1
     assert "".join(out) == html_text(text)
     assert "</script" not in literal.lower()
+
+
+def test_terminal_text_shows_control_characters():
+    assert terminal_text("Modane\x1b[2J\rX\nY\x07") == "Modane\\x1b[2J\\x0dX Y\\x07"
+    assert terminal_text("Saint-Jean-de-Maurienne") == "Saint-Jean-de-Maurienne"

@@ -269,6 +269,7 @@ def run_cmd(
     """The main job: indicators, priority zones, open-data exports, atlas and report."""
     import time
 
+    from accessibility.core.escape import terminal_text
     from accessibility.pipeline import run_job
 
     t0 = time.perf_counter()
@@ -301,7 +302,7 @@ def run_cmd(
         em = epci[epci["indicator"] == "time_emergency_min"]
         click.echo(f"\nEmergency care, {compare} -> {scenario or 'base'} (mean minutes by EPCI):")
         for r in em.itertuples(index=False):
-            click.echo(f"  {r.name:<40}{r.change_min:+6.1f} min")
+            click.echo(f"  {terminal_text(r.name):<40}{r.change_min:+6.1f} min")
     exports_dir = result.exports["gpkg"].parent
     click.echo(f"\nExports (open data: GeoPackage, CSV, GeoJSON, data dictionary): {exports_dir}/")
     if result.maps:
@@ -317,10 +318,12 @@ def _short(label: object) -> str:
 
 
 def _print_run_summary(study: object, diag: object) -> None:
+    from accessibility.core.escape import terminal_text as _t
+
     terr = diag.territory.set_index("indicator")  # type: ignore[attr-defined]
     layers = study.layers  # type: ignore[attr-defined]
     click.echo(
-        f"\n{layers.territory.name}: {len(layers.communes)} communes, "
+        f"\n{_t(layers.territory.name)}: {len(layers.communes)} communes, "
         f"{layers.communes[C.POPULATION].sum():,.0f} inhabitants, {len(layers.cells):,} cells "
         f"({layers.meta['grid_vintage']})"
     )
@@ -340,13 +343,15 @@ def _print_run_summary(study: object, diag: object) -> None:
         click.echo("\nFrance Services by EPCI (population-weighted mean, beyond the threshold):")
         for r in fs.itertuples(index=False):
             click.echo(
-                f"  {r.epci_name:<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} inhabitants"
+                f"  {_t(r.epci_name):<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} "
+                "inhabitants"
             )
     top = diag.priority.head(5)  # type: ignore[attr-defined]
     click.echo(f"\nPriority communes: {len(diag.priority)} (top 5):")  # type: ignore[attr-defined]
     for r in top.itertuples(index=False):
         click.echo(
-            f"  {r.rank}. {r.commune_name} ({r.epci_name}), score {r.priority_score:g}: {r.reasons}"
+            f"  {r.rank}. {_t(r.commune_name)} ({_t(r.epci_name)}), score "
+            f"{r.priority_score:g}: {_t(r.reasons)}"
         )
 
 

@@ -1,6 +1,7 @@
 """Escaping by context: one helper per place a string can land in a page we write.
 
-Owns: :func:`html_text`, :func:`html_attr`, :func:`js_string` and :func:`js_template`.
+Owns: :func:`html_text`, :func:`html_attr`, :func:`js_string`, :func:`js_template` and
+:func:`terminal_text`.
 Every name that reaches a page (commune names, service labels, candidate labels,
 scenario names, user files) is untrusted: it goes through the helper of the context it
 lands in, never through ``html.escape`` alone (which leaves a backtick and ``${`` alive
@@ -15,6 +16,7 @@ HTML attribute value   :func:`html_attr` (always quote the attribute)
 JS string literal      :func:`js_string` (returns the literal, quotes included)
 JS template literal    :func:`js_template` (HTML then template escaping: for the
                        folium ``Tooltip`` / ``Popup`` text, read back as HTML)
+a terminal             :func:`terminal_text` (control characters shown, not run)
 =====================  =========================================================
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -85,3 +88,12 @@ def js_template_html(markup: str) -> str:
         .replace("$", "\\$")
         .replace("</", "<\\/")
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(value: Any) -> str:
+    """``value`` for a terminal line: control characters (ANSI escapes, carriage
+    returns, bells) are written as ``\\xNN`` instead of acting on the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", _str(value).replace("\n", " "))
