@@ -1,6 +1,7 @@
 """Pipeline: a study (a territory's layers and road network) and the main job.
 
-Owns: :class:`Study`, :func:`open_study` and :func:`run_job` (diagnostic, scenarios,
+Owns: :func:`open_study` (which builds the :class:`~accessibility.engine.study.Study`,
+re-exported here) and :func:`run_job` (diagnostic, scenarios,
 exports, atlas and report in one call). Orchestrates every layer below it; only the
 command line sits above.
 """
@@ -10,29 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessibility.core.outputs import check_name, check_targets, run_dirs, staged_folders
 from accessibility.core.paths import Paths, default_paths
-from accessibility.inputs.layers import Layers, prepare_layers
-from accessibility.network.graph import RoadNetwork
+from accessibility.engine.study import Study  # re-exported: accessibility.pipeline.Study
+from accessibility.inputs.layers import prepare_layers
 from accessibility.network.load import territory_network
 
+if TYPE_CHECKING:
+    from accessibility.indicators.diagnostic import Diagnostic
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, eq=False)
-class Study:
-    """Everything an analysis of one territory needs, in memory."""
-
-    layers: Layers
-    network: RoadNetwork
-    paths: Paths
-
-    @property
-    def output_dir(self) -> Path:
-        """``output/<slug>``: the folder ``run`` writes (and replaces as a whole)."""
-        return run_dirs(self.layers.territory.slug)[0]
 
 
 def open_study(
@@ -51,7 +41,7 @@ class RunResult:
     """What :func:`run_job` produced."""
 
     study: Study
-    diagnostic: Any
+    diagnostic: Diagnostic
     exports: dict[str, Path]
     maps: dict[str, Path]
     report: Path | None

@@ -156,7 +156,7 @@ def project_cmd(
     from accessibility.core.outputs import command_dir
     from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import project_sheet
+    from accessibility.planning.project import project_sheet
 
     _category(category)
     study = open_study(territory)
@@ -218,7 +218,8 @@ def tour_cmd(
     from accessibility.core.files import write_table
     from accessibility.core.outputs import command_dir
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import plan_itinerant_tour, slug
+    from accessibility.planning.itinerant import plan_itinerant_tour
+    from accessibility.planning.project import slug
 
     _category(category)
     study = open_study(territory)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from accessibility.core.escape import html_text
 from accessibility.core.outputs import staged_folders
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
 
 
 def replace_folder(target: Path, build: Callable[[Path], None]) -> Path:
@@ -30,7 +34,7 @@ def replace_folder(target: Path, build: Callable[[Path], None]) -> Path:
     return Path(target)
 
 
-def export_diagnostic(study: Any, diagnostic: Any, out_dir: Path) -> dict[str, Path]:
+def export_diagnostic(study: Study, diagnostic: Diagnostic, out_dir: Path) -> dict[str, Path]:
     """Write the open-data exports of a diagnostic into ``out_dir`` (replaced as a whole).
 
     ``out_dir`` must be absent, empty or a folder the project wrote (its marker file);
@@ -41,7 +45,7 @@ def export_diagnostic(study: Any, diagnostic: Any, out_dir: Path) -> dict[str, P
     return {k: stage.final(v) for k, v in written.items()}
 
 
-def export_tables(study: Any, diagnostic: Any) -> tuple[dict, dict]:
+def export_tables(study: Study, diagnostic: Diagnostic) -> tuple[dict, dict]:
     """The spatial layers and the plain tables of the exports (name -> frame)."""
     import geopandas as gpd
 
@@ -71,7 +75,7 @@ def export_tables(study: Any, diagnostic: Any) -> tuple[dict, dict]:
     return spatial, tables
 
 
-def write_exports(study: Any, diagnostic: Any, folder: Path) -> dict[str, Path]:
+def write_exports(study: Study, diagnostic: Diagnostic, folder: Path) -> dict[str, Path]:
     """Write every export of a diagnostic into ``folder`` (which must exist).
 
     * ``accessibilite_<territory>.gpkg``: layers communes, cells, services, priority

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import jinja2
@@ -47,6 +47,10 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
     time_classes,
 )
 from accessibility.planning.results import ScenarioResult
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +130,7 @@ def split_reasons(reasons: Any) -> list[str]:
 # --- sources --------------------------------------------------------------------------------
 
 
-def study_sources(study: Any, catalogue: Mapping[str, Source] | None = None) -> pd.DataFrame:
+def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -> pd.DataFrame:
     """The catalogued sources a study reads, one row per file or per tiled folder.
 
     Returns
@@ -396,7 +400,7 @@ def _label(indicators: pd.DataFrame, key: str) -> str:
     return text.replace("Temps d'accès : ", "")
 
 
-def key_figures(diagnostic: Any, categories: Sequence[str] = KEY_CATEGORIES) -> pd.DataFrame:
+def key_figures(diagnostic: Diagnostic, categories: Sequence[str] = KEY_CATEGORIES) -> pd.DataFrame:
     """The territory's main categories: threshold, mean time, people beyond (all, 65+).
 
     Returns
@@ -426,7 +430,7 @@ def key_figures(diagnostic: Any, categories: Sequence[str] = KEY_CATEGORIES) -> 
     return pd.DataFrame(rows)
 
 
-def epci_table(diagnostic: Any, categories: Sequence[str]) -> pd.DataFrame:
+def epci_table(diagnostic: Diagnostic, categories: Sequence[str]) -> pd.DataFrame:
     """One row per EPCI: communes, population, share beyond the threshold per category."""
     communes = diagnostic.communes
     base = (
@@ -470,8 +474,8 @@ def _figure(name: str, fig: Figure, caption: str, alt: str, out_dir: Path) -> di
 
 
 def build_report(
-    study: Any,
-    diagnostic: Any,
+    study: Study,
+    diagnostic: Diagnostic,
     out_dir: str | Path,
     *,
     scenarios: Sequence[ScenarioResult] = (),
@@ -533,7 +537,7 @@ def build_report(
     return path
 
 
-def _notes(study: Any, diagnostic: Any) -> dict[str, Any]:
+def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
     """Sources, vintages and the caption shared by the figures."""
     layers = study.layers
     terr = layers.territory
@@ -569,7 +573,7 @@ def _service_note(services: gpd.GeoDataFrame, key: str) -> str:
 
 
 def _report_figures(
-    study: Any, diagnostic: Any, notes: Mapping[str, Any], out_dir: Path, top: int
+    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], out_dir: Path, top: int
 ) -> list[dict[str, str]]:
     """The report's maps: time per mapped category, priorities, services."""
     communes, services = diagnostic.communes, study.layers.services
@@ -612,7 +616,7 @@ def _report_figures(
 
 
 def _summary_context(
-    study: Any, diagnostic: Any, notes: Mapping[str, Any], top: int
+    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], top: int
 ) -> dict[str, Any]:
     """The template's figures and tables (everything but the maps and scenarios)."""
     layers, communes = study.layers, diagnostic.communes

@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -64,6 +64,10 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (re-exported names)
 )
 from accessibility.outputs.maps.pages import render_offline, save_map, write_index  # noqa: F401
 
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
+
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +75,7 @@ log = logging.getLogger(__name__)
 
 
 def access_map(
-    diagnostic: Any, *, categories: Sequence[str] | None = None,
+    diagnostic: Diagnostic, *, categories: Sequence[str] | None = None,
     default: str = DEFAULT_CATEGORY, m: folium.Map | None = None, attribution: str = "",
 ) -> folium.Map:
     """Minutes to the nearest service of each category: 1 km cells over communes.
@@ -198,7 +202,7 @@ def services_map(
 # --- 3. priorities ----------------------------------------------------------------------
 
 
-def priority_map(diagnostic: Any, *, m: folium.Map | None = None,
+def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
                  attribution: str = "") -> folium.Map:
     """Priority communes coloured by score; popup with rank, score and reasons."""
     communes = diagnostic.communes
@@ -244,7 +248,7 @@ def priority_map(diagnostic: Any, *, m: folium.Map | None = None,
 
 
 def isochrones_map(
-    study: Any, *, categories: Sequence[str] = ("france_services", "hospital"),
+    study: Study, *, categories: Sequence[str] = ("france_services", "hospital"),
     minutes: Sequence[float] = (10, 20, 30), m: folium.Map | None = None,
     attribution: str = "",
 ) -> folium.Map:
@@ -416,7 +420,7 @@ def _scenario_sites(m: folium.Map, existing: gpd.GeoDataFrame, new: gpd.GeoDataF
     sites.add_to(m)
 
 
-def build_atlas(study: Any, diagnostic: Any, out_dir: Path | str, *,
+def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
                 scenario: gpd.GeoDataFrame | None = None,
                 scenario_sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
                 comparison_cells: Mapping[str, gpd.GeoDataFrame] | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -34,6 +34,9 @@ from accessibility.outputs.maps.kinds import (
     TIME_BINS_MIN,
     time_classes,
 )
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +230,7 @@ def new_map(bounds_from: gpd.GeoDataFrame, *, title: str, caption: str = "",
     return m
 
 
-def attribution_fr(study: Any, categories: Sequence[str] | None = None) -> str:
+def attribution_fr(study: Study, categories: Sequence[str] | None = None) -> str:
     """« Sources : ... » with each source and its vintage (population, communes, services)."""
     meta = study.layers.meta
     parts = [
