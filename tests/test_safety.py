@@ -106,8 +106,10 @@ def test_folder_of_a_run_before_markers_is_replaced(tmp_path):
     replace_folder(target, _build({"a.csv": "1"}))
     assert sorted(p.name for p in target.iterdir()) == [MARKER, "a.csv"]
     (target / MARKER).unlink()  # now a folder without marker holding a user's file
+    (target / "scenario_france_services_mclp.html").write_text("a map of site (0.1)")
     (target / "thesis.csv").write_text("x")
-    with pytest.raises(OutputError, match=r"did not write \(a.csv, thesis.csv; no"):
+    with pytest.raises(OutputError, match=r"did not write \(a.csv, scenario_france_services_m"
+                       r"clp.html, thesis.csv; no"):
         replace_folder(target, _build({}))
 
 

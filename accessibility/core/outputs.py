@@ -139,13 +139,15 @@ def check_replaceable(target: Path) -> None:
 
 
 #: The files ``run`` wrote before markers existed (version 0.1): a folder holding only
-#: these is an earlier run's and may be replaced.
+#: these is an earlier run's and may be replaced. The maps ``site`` wrote there
+#: (``scenario_*.html``) and its ``scenarios/``, ``projets/`` folders are not: the run
+#: refuses and names them, so they can be moved to their own folders first.
 _LEGACY_FILE = re.compile(
     r"^(?:accessibilite_[a-z0-9-]+\.gpkg|(?:communes|cells|services|priority)\.(?:csv|geojson)"
     r"|(?:epci_summary|territory_summary|indicators|sources|dictionnaire_des_donnees"
     r"|seasonal_population)\.csv|comparison_[a-z0-9-]+_[a-z0-9-]+\.csv|data_dictionary\.md"
     r"|(?:index|acces|services|priorites|isochrones|scenarios|rapport)\.html"
-    r"|comparaison_[a-z0-9_]+\.html|scenario_[a-z0-9_-]+\.html|rapport\.pdf)$"
+    r"|comparaison_[a-z0-9_]+\.html|rapport\.pdf)$"
 )
 
 
