@@ -120,9 +120,8 @@ def run_job(
     # refuse a folder that is not ours before the work
     check_targets(Path(f) for f in (out_dir, maps_dir) if f is not None)
     say("layers and road network")
-    study = open_study(territory, paths=paths, grid=grid)
-    base = study
-    season = None
+    base = open_study(territory, paths=paths, grid=grid)
+    study, season = base, None
     if scenario:
         say(f"scenario {scenario}")
         study, season = scenario_of(base, scenario)
@@ -154,7 +153,6 @@ def run_job(
 
             say("report")
             rapport = build_report(study, diag, stage["maps"], scenarios=scenario_results)
-        say("swap in the new outputs")
     exports = {k: stage.final(v) for k, v in exports.items()}
     maps = {k: stage.final(v) for k, v in maps.items()}
     rapport = stage.final(rapport) if rapport is not None else None
@@ -190,6 +188,17 @@ def _write_run_exports(
             comparison, folder / f"comparison_{names[0]}_{names[1]}.csv"
         )
     return exports
+
+
+def run_steps(
+    scenario: str | None = None,
+    compare: str | None = None,
+    *,
+    atlas: bool = True,
+    report: bool = True,
+) -> int:
+    """How many times :func:`run_job` calls ``progress`` with these options."""
+    return 3 + bool(scenario) + bool(compare) + bool(atlas) + bool(report)
 
 
 def _cells_before_after(before: Any, after: Any) -> Any:

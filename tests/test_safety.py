@@ -288,8 +288,23 @@ def test_run_refuses_a_scenario_name_that_is_not_a_slug(tmp_path, monkeypatch, n
 
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(main, ["run", "--scenario", name, "--no-atlas"])
-    assert res.exit_code == 2 and "scenario name" in res.output
+    assert res.exit_code == 2 and res.output.startswith("error:")
+    assert res.output.count("\n") == 1 and "Traceback" not in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_refuses_a_scenario_file_whose_name_is_not_a_slug(tmp_path, monkeypatch):
+    """The name of a scenario file (its stem) becomes the run's folder name."""
+    from accessibility.cli import main
+    from accessibility.core.paths import project_data_dir
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "Hiver_2.toml"
+    path.write_bytes((project_data_dir() / "scenarios" / "winter.toml").read_bytes())
+    res = CliRunner().invoke(main, ["run", "--scenario", str(path), "--no-atlas"])
+    assert res.exit_code == 2
+    assert res.output.startswith("error: scenario name 'Hiver_2': expected lower-case")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Hiver_2.toml"]
 
 
 # --- escaping --------------------------------------------------------------------------------

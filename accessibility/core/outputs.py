@@ -145,7 +145,7 @@ def check_replaceable(target: Path) -> None:
 _LEGACY_FILE = re.compile(
     r"^(?:accessibilite_[a-z0-9-]+\.gpkg|(?:communes|cells|services|priority)\.(?:csv|geojson)"
     r"|(?:epci_summary|territory_summary|indicators|sources|dictionnaire_des_donnees"
-    r"|seasonal_population)\.csv|comparison_[a-z0-9-]+_[a-z0-9-]+\.csv|data_dictionary\.md"
+    r"|seasonal_population|warnings)\.csv|comparison_[a-z0-9-]+_[a-z0-9-]+\.csv|data_dictionary\.md"
     r"|(?:index|acces|services|priorites|isochrones|scenarios|rapport)\.html"
     r"|comparaison_[a-z0-9_]+\.html|rapport\.pdf)$"
 )

@@ -14,18 +14,19 @@ memory, the indicator tables that the exports, the maps and the report show:
 from __future__ import annotations
 
 import logging
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from accessibility.core import columns as C
+from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
 from accessibility.engine.travel_times import od_matrix
@@ -44,10 +45,28 @@ log = logging.getLogger(__name__)
 AGE_GROUPS = {"all": C.POP_TOTAL, "65plus": C.POP_65PLUS, "under15": C.POP_UNDER15}
 
 
-def load_parameters(path: Path | None = None) -> dict[str, Any]:
+class _Supply(_params.Schema):
+    #: consultations a year per practitioner: 100 to 20,000 (DREES: about 4,900 a year)
+    consultations_per_practitioner: Annotated[_params.Num, Field(ge=100, le=20_000)]
+    source: _params.Text = ""
+
+
+class _Catchment(_params.Schema):
+    limit_min: Annotated[_params.Num, Field(gt=0, le=240)]
+
+
+class DiagnosticSchema(_params.Schema):
+    """The keys of ``diagnostic.toml``: ``[supply.<category>]`` and ``[catchment]``."""
+
+    supply: Mapping[str, _Supply]
+    catchment: _Catchment
+
+
+def load_parameters(path: Path | None = None) -> Mapping[str, Any]:
+    """Read and check ``data/indicators/diagnostic.toml``; a read-only nested mapping."""
     path = path or project_data_dir() / "indicators" / "diagnostic.toml"
-    with Path(path).open("rb") as fh:
-        return tomllib.load(fh)
+    raw = _params.load(path, DiagnosticSchema, what="diagnostic parameter file")
+    return _params.freeze(raw.model_dump())
 
 
 class DiagnosticMeta(TypedDict):
