@@ -248,8 +248,18 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
     "threshold_policy": ("Origine du seuil", "Where the threshold comes from", "", COMPUTED),
 }
 
+FILOSOFI = ("INSEE Filosofi 2021, données carroyées à 200 m", "2021")
+
 FIXED.update(
     {
+        "ind_filosofi": (
+            "Individus du carreau Filosofi 200 m, avant mise à l'échelle de la population "
+            "légale de la commune (pop_total)",
+            "Individuals of the Filosofi 200 m cell, before scaling to the commune's legal "
+            "population (pop_total)",
+            "individus",
+            FILOSOFI,
+        ),
         "pop_resident": (
             "Population résidente (hors visiteurs)",
             "Resident population (visitors excluded)",
