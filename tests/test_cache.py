@@ -135,14 +135,14 @@ def _tiny_territory(tmp_path: Path, network: str) -> Path:
 
 
 def test_network_rebuilds_when_the_speed_table_changes(tmp_path):
+    # a territory's own network file sits beside it (absolute paths only on the CLI)
+    shutil.copy(TINY_OSM, tmp_path / "net_tiny.osm")
     data = tmp_path / "data"
     shutil.copytree(REPO / "data" / "network", data / "network")
     shutil.copy(REPO / "data" / "sources.toml", data / "sources.toml")
     paths = Paths(data=data, cache=tmp_path / "cache", mirror=None)
-    # a network file named in a territory file lies beside it (docs/parameters.md)
-    shutil.copy(TINY_OSM, tmp_path / TINY_OSM.name)
     terr = load_territory(
-        str(_tiny_territory(tmp_path, f'reader = "osm"\nsource = "{TINY_OSM.name}"')), paths
+        str(_tiny_territory(tmp_path, 'reader = "osm"\nsource = "net_tiny.osm"')), paths
     )
     area = gpd.GeoDataFrame(geometry=[shapely.box(5.99, 44.99, 6.01, 45.01)], crs=4326)
     communes = area.to_crs(2154)
