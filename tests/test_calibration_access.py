@@ -12,14 +12,14 @@ import pytest
 
 from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import project_data_dir
-from accessibility.network.travelmapping import load_sinuosity
-from accessibility.validation import calibrate as K
-from accessibility.validation.access_model import (
+from accessibility.engine.access_model import (
     DENSITY_COLUMN,
     AccessParams,
     load_access_params,
     snap_options_for,
 )
+from accessibility.network.travelmapping import load_sinuosity
+from accessibility.validation import calibrate as K
 
 # --- the access leg -------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -29,6 +30,7 @@ import pandas as pd
 
 from accessibility.core import columns as C
 from accessibility.core.paths import Paths, default_paths
+from accessibility.engine.snapping import DEFAULT_SNAP, SnapOptions
 from accessibility.inputs.communes import current_code_map, load_town_halls
 from accessibility.inputs.services import BPE_2013, GAMMES, _read_bpe2013_table, load_gammes
 from accessibility.inputs.sources import fetch
@@ -78,6 +80,8 @@ def gamme_access(
     origin_id: str,
     area: gpd.GeoSeries,
     paths: Paths | None = None,
+    snap: SnapOptions = DEFAULT_SNAP,
+    access_points: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None,
 ) -> GammeAccess:
     """Time from ``origins`` to the poles and equipment of each INSEE gamme.
 
@@ -88,6 +92,9 @@ def gamme_access(
     area
         The territory and its buffer (one or more polygons, any CRS): the communes whose
         town hall lies inside are the candidate poles and equipment places.
+    snap, access_points
+        The study's snapping options and the function giving a point layer what its
+        access model reads (:meth:`accessibility.engine.study.Study.access_points`).
     """
     from accessibility.indicators.nearest import Reach
 
@@ -98,7 +105,11 @@ def gamme_access(
     halls = halls[halls.within(zone) & halls[C.COMMUNE_CODE].isin(counts.index)]
     halls = halls.reset_index(drop=True)
     counts = counts.loc[halls[C.COMMUNE_CODE]]
-    reach = Reach(net, origins, halls, origin_id=origin_id, destination_id=C.COMMUNE_CODE)
+    if access_points is not None:
+        halls = access_points(halls)
+    reach = Reach(
+        net, origins, halls, origin_id=origin_id, destination_id=C.COMMUNE_CODE, snap=snap
+    )
     gammes = load_gammes(paths.data / "services" / "categories.toml")
     out = pd.DataFrame({origin_id: origins[origin_id].to_numpy()})
     poles: dict[str, list[str]] = {}

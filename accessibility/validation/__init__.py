@@ -3,7 +3,7 @@
 Owns the calibration of the coarse (Travel Mapping) model against full road networks
 (:mod:`~accessibility.validation.truth`: the truth regions;
 :mod:`~accessibility.validation.calibrate`: routing both networks, the fit, the
-leave-one-region-out errors; :mod:`~accessibility.validation.access_model`: the fitted
+leave-one-region-out errors; :mod:`~accessibility.engine.access_model`: the fitted
 parameters of ``data/network/access.toml``) and the validation reports.
 
 May import: core, inputs, network, engine, indicators (this layer sits after

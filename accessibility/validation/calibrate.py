@@ -2,7 +2,7 @@
 
 Owns: routing a truth region's points on both networks, the coarse model's parameters
 (route-level sinuosity factor per road class, the access leg of
-:mod:`~accessibility.validation.access_model`), their fit, the leave-one-region-out
+:mod:`~accessibility.engine.access_model`), their fit, the leave-one-region-out
 cross-validation and the error statistics (by time band, shares beyond thresholds).
 
 Times are *to the nearest service*, both ends' access legs included. A point joins its
@@ -31,9 +31,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from accessibility.core import columns as C
+from accessibility.engine.access_model import TODAY, AccessParams
 from accessibility.engine.snapping import SnapOptions, snap_xy
 from accessibility.network.graph import RoadNetwork
-from accessibility.validation.access_model import TODAY, AccessParams
 from accessibility.validation.truth import Points, RegionPair
 
 #: Road classes whose route-level factor is fitted (mountain passes keep theirs).

@@ -33,13 +33,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
+from accessibility.core import columns as C
 from accessibility.core import params
 from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import project_data_dir
 from accessibility.engine.snapping import SnapOptions
+from accessibility.inputs.population import GRID_CRS
 from accessibility.network.graph import RoadNetwork
 
 #: Point-layer column with the population density (inhabitants per km²) around a point.
@@ -61,6 +65,8 @@ class AccessParams:
     density_rural: float = DENSITY_RURAL
     density_urban: float = DENSITY_URBAN
     columns: tuple[str, ...] = (DENSITY_COLUMN,)
+    straight_trips: bool = True
+    """Whether a trip may go straight to its destination off the network (``direct``)."""
 
     def __post_init__(self) -> None:
         if not (self.v_rural_kph > 0 and self.v_urban_kph > 0):
@@ -94,8 +100,22 @@ class AccessParams:
         return self.time_s(distance_m, density)
 
 
+    def direct(self, attributes: Mapping[str, np.ndarray], m: int) -> tuple[float, np.ndarray]:
+        """A straight trip off the network (the engine's optional ``direct`` hook).
+
+        Fixed time ``t0`` and the access speed of the origin's density, with no distance
+        exponent (a concave leg would make long straight trips across roadless country
+        too fast): the calibration's ``direct`` term (``validation.calibrate.predict``).
+        """
+        if not self.straight_trips:
+            return np.nan, np.full(m, np.nan)
+        density = attributes.get(DENSITY_COLUMN)
+        rho = np.zeros(m) if density is None else np.nan_to_num(np.asarray(density, float))
+        return self.t0_s, self.speed_kph(rho) / 3.6
+
+
 #: Today's access leg: a straight line at 15 km/h (engine.snapping.OFFROAD_SPEED_KPH).
-TODAY = AccessParams()
+TODAY = AccessParams(straight_trips=False)
 
 
 def access_file() -> Path:
@@ -144,3 +164,32 @@ def snap_options_for(net: RoadNetwork) -> SnapOptions:
     if net.meta.get("reader") == "travelmapping":
         return SnapOptions(access=load_access_params())
     return SnapOptions()
+
+
+def add_density(points: gpd.GeoDataFrame, census: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``points`` with :data:`DENSITY_COLUMN`: the population of the 1 km census cell
+    (Eurostat 2021 grid, EPSG:3035) holding each point, in inhabitants per km² (0 outside
+    every populated cell). The fitted model's density is defined on that grid, whatever
+    grid the study's demand uses.
+
+    ``census``: census cells as returned by
+    :func:`accessibility.inputs.population.census_points_in_area` (``cell_id`` such as
+    ``CRS3035RES1000mN2567000E4235000`` and ``pop_total``).
+    """
+    ids = census[C.CELL_ID].astype(str).str.extract(r"N(\d+)E(\d+)").astype(np.int64)
+    lookup = pd.Series(
+        census[C.POP_TOTAL].to_numpy(float),
+        index=pd.MultiIndex.from_arrays([ids[1].to_numpy() // 1000, ids[0].to_numpy() // 1000]),
+    )
+    lookup = lookup[~lookup.index.duplicated()]
+    geom = points.geometry
+    if not (geom.geom_type == "Point").all():  # cells: their representative point
+        geom = geom.representative_point()
+    xy = geom.to_crs(GRID_CRS)
+    key = pd.MultiIndex.from_arrays(
+        [np.floor(xy.x.to_numpy() / 1000).astype(np.int64),
+         np.floor(xy.y.to_numpy() / 1000).astype(np.int64)]
+    )  # fmt: skip
+    out = points.copy()
+    out[DENSITY_COLUMN] = lookup.reindex(key).fillna(0.0).to_numpy()
+    return out
