@@ -114,3 +114,13 @@ def test_no_function_over_80_lines_and_no_module_over_700():
                 if n > MAX_FUNCTION_LINES:
                     too_long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {n}")
     assert not too_long, "\n".join(too_long)
+
+
+def test_one_toml_reader():
+    # every parameter file goes through accessibility.core.params (schema-checked)
+    readers = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "tomllib" in _imports(path)
+    ]
+    assert readers == ["core/params.py"], readers
