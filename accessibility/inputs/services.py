@@ -252,7 +252,7 @@ def load_categories(path: Path | str | None = None) -> dict[str, Category]:
     """
     file = Path(path) if path is not None else default_paths().data / CATEGORIES_FILE
     raw = _read_toml(file)
-    unknown = set(raw) - {"meta", "category", "gamme_equipment"}
+    unknown = set(raw) - {"meta", "category"}
     if unknown:
         raise DataError(f"{file}: unknown top-level table(s) {', '.join(sorted(unknown))}")
     cats = raw.get("category")
@@ -264,25 +264,6 @@ def load_categories(path: Path | str | None = None) -> dict[str, Category]:
             raise DataError(f"{file}: category key {key!r} must be lower_snake_case")
         out[key] = _category(key, entry, file)
     return out
-
-
-def load_gammes(path: Path | str | None = None) -> dict[str, tuple[BpeEquipment, ...]]:
-    """The INSEE gamme composition of the categories file: ``gamme -> equipment types``.
-
-    See ``[meta]`` of the file for the vintage (the composition is marked unverified).
-    """
-    file = Path(path) if path is not None else default_paths().data / CATEGORIES_FILE
-    raw = _read_toml(file).get("gamme_equipment", {})
-    unknown = set(raw) - set(GAMMES)
-    if unknown:
-        raise DataError(
-            f"{file}: [gamme_equipment] has unknown gamme(s) {', '.join(sorted(unknown))}"
-        )
-    return {
-        g: _bpe_items(raw[g], f"{file}: [gamme_equipment].{g}", need_label=True)
-        for g in GAMMES
-        if g in raw
-    }
 
 
 # --- readers: one upstream file -> candidate services ---------------------------------------
