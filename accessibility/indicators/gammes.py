@@ -109,7 +109,7 @@ def _gamme_type(raw: Any, where: str) -> GammeType:
     codes = raw.get("bpe2013")
     if not isinstance(codes, dict):
         raise DataError(
-            f"{where} ({name}): bpe2013 must be a table {{ TYPEQU = \"bpe2013.xlsx column\" }}"
+            f'{where} ({name}): bpe2013 must be a table {{ TYPEQU = "bpe2013.xlsx column" }}'
             f" (empty when BPE 2013 has no such type), got {codes!r}"
         )
     for code, label in codes.items():
@@ -141,8 +141,7 @@ def load_gamme_composition(path: Path | str | None = None) -> GammeComposition:
     unknown = set(gammes_raw) - set(GAMMES)
     if unknown:
         raise DataError(
-            f"{file}: unknown gamme(s) {', '.join(sorted(unknown))}; "
-            f"expected {', '.join(GAMMES)}"
+            f"{file}: unknown gamme(s) {', '.join(sorted(unknown))}; expected {', '.join(GAMMES)}"
         )
     gammes: dict[str, tuple[GammeType, ...]] = {}
     seen_codes: dict[str, str] = {}

@@ -1,0 +1,1 @@
+"""Validation: the model's results held against independent references and variants."""
