@@ -47,6 +47,7 @@ SUMMARY_COLUMNS = [
     "poles_territory",
     "communes",
     "communes_far",
+    "communes_without_time",
     "population_beyond",
     "share_beyond",
 ]

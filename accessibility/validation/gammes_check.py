@@ -46,7 +46,8 @@ class GammeComparison:
     """Names of the two variants, e.g. ("reconstructed", "insee") or ("coarse", "full")."""
     summary: pd.DataFrame
     """One row per gamme and variant: poles in the study area, poles in the territory,
-    communes far from the gamme, population of cells beyond the threshold (and share)."""
+    communes far from the gamme (and communes without a time: no populated cell reaching
+    a pole), population of cells beyond the threshold (and share)."""
     changes: pd.DataFrame
     """One row per gamme: poles gained and lost, communes newly flagged and no longer
     flagged (from ``a`` to ``b``), with their names."""
@@ -93,7 +94,7 @@ def _summary_rows(
             continue
         t = access.times[col].to_numpy(dtype=float)
         beyond = ~(t <= GAMME_THRESHOLDS_MIN[g])  # unreachable counts as beyond
-        far = ~(communes[col] <= GAMME_THRESHOLDS_MIN[g])
+        far = communes[col] > GAMME_THRESHOLDS_MIN[g]  # without a time: counted apart
         rows.append(
             {
                 "gamme": g,
@@ -103,6 +104,7 @@ def _summary_rows(
                 "poles_territory": len(set(access.poles.get(g, [])) & codes),
                 "communes": len(communes),
                 "communes_far": int(far.sum()),
+                "communes_without_time": int(communes[col].isna().sum()),
                 "population": float(pop.sum()),
                 "population_beyond": float(pop[beyond].sum()),
                 "share_beyond": float(pop[beyond].sum() / pop.sum()) if pop.sum() > 0 else np.nan,
@@ -129,8 +131,8 @@ def _changes(
         if col not in a.times or col not in b.times:
             continue
         pa, pb = set(a.poles.get(g, [])), set(b.poles.get(g, []))
-        fa = set(communes[0].index[~(communes[0][col] <= GAMME_THRESHOLDS_MIN[g])])
-        fb = set(communes[1].index[~(communes[1][col] <= GAMME_THRESHOLDS_MIN[g])])
+        fa = set(communes[0].index[communes[0][col] > GAMME_THRESHOLDS_MIN[g]])
+        fb = set(communes[1].index[communes[1][col] > GAMME_THRESHOLDS_MIN[g]])
         rows.append(
             {
                 "gamme": g,
