@@ -116,11 +116,17 @@ def load(matrix: Path, weights: Path | None, weight_column: str) -> tuple[CostMa
 
 @dataclass(frozen=True)
 class SpoptRun:
-    """One spopt + CBC solve: objective (None if not proven), build and solve seconds."""
+    """One spopt + CBC solve: objective (None if not proven), build and solve seconds.
+
+    ``status`` tells why there is no objective: ``"optimal"``, ``"time limit"`` (CBC
+    stopped on ``--spopt-time-limit``), ``"killed"`` (``--spopt-wall-limit`` reached)
+    or ``"crashed: <exception>"`` — a crash is never reported as a time-out.
+    """
 
     objective: float | None
     build_s: float
     solve_s: float
+    status: str = "optimal"
 
     @property
     def total_s(self) -> float:
@@ -152,14 +158,18 @@ def spopt_solve(
         t1 = time.perf_counter()
         try:
             model.solve(solver, results=False)
-        except Exception:  # spopt raises when the status is not optimal (time limit)
-            return SpoptRun(None, t1 - t0, time.perf_counter() - t1)
+        except Exception as exc:  # spopt raises when the status is not optimal
+            elapsed = time.perf_counter() - t1
+            # a non-optimal stop at the time limit is a time-out; anything else a crash
+            timed_out = limit_s is not None and elapsed >= 0.98 * limit_s
+            status = "time limit" if timed_out else f"crashed: {type(exc).__name__}: {exc}"
+            return SpoptRun(None, t1 - t0, elapsed, status)
         t2 = time.perf_counter()
     proven = model.problem.sol_status == pulp.LpSolutionOptimal and (
         limit_s is None or t2 - t1 < 0.98 * limit_s
     )
     value = float(pulp.value(model.problem.objective)) if proven else None
-    return SpoptRun(value, t1 - t0, t2 - t1)
+    return SpoptRun(value, t1 - t0, t2 - t1, "optimal" if proven else "time limit")
 
 
 def _child(conn: Any, args: tuple[Any, ...]) -> None:
@@ -185,7 +195,7 @@ def spopt_solve_wall(
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.join()
-    return SpoptRun(None, time.perf_counter() - t0, 0.0)
+    return SpoptRun(None, time.perf_counter() - t0, 0.0, "killed")
 
 
 def main() -> None:
@@ -240,8 +250,10 @@ def main() -> None:
                     )
                 else:
                     run = spopt_solve(kind, cm.times, w, p, threshold or 0.0, args.spopt_time_limit)
-                if run.objective is None:
-                    theirs = f"did not finish in {run.total_s:.0f}"
+                if run.status.startswith("crashed"):
+                    theirs, ratio, equal = run.status, "n/a", "n/a"
+                elif run.objective is None:
+                    theirs = f"{run.status}: did not finish in {run.total_s:.0f}"
                     ratio, equal = f"> {run.total_s / ours:.0f}", "n/a"
                 else:
                     equal_ = abs(run.objective - res.objective) <= 1e-6 * max(
