@@ -224,6 +224,26 @@ def test_gamme_times_on_a_hand_made_network(tmp_path):
     assert grouped.missing_types["proximite"] == ["Pharmacie"]
 
 
+def test_gamme_times_reports_types_absent_from_bpe2013(tmp_path, caplog):
+    net = grid_network(3)
+    counts = COUNTS.loc[["00002"]]
+    halls = gpd.GeoDataFrame(
+        {C.COMMUNE_CODE: counts.index}, geometry=[Point(node_xy(8, 3))], crs=net.crs
+    )
+    origins = gpd.GeoDataFrame({"id": ["o"]}, geometry=[Point(node_xy(8, 3))], crs=net.crs)
+    reach = Reach(net, origins, halls, origin_id="id", destination_id=C.COMMUNE_CODE)
+    body = GROUPED + '\n[[gamme.proximite]]\nname = "Bibliothèque"\nbpe2013 = {}\n'
+    with caplog.at_level("WARNING", logger="accessibility.indicators.gammes"):
+        out = gamme_times(
+            reach, counts, _composition(tmp_path, body), np.array(["o"]), origin_id="id"
+        )
+    assert "1 type(s) of gammes.toml have no BPE 2013 equivalent" in caplog.text
+    assert "a pole needs 2 of the 3 others" in caplog.text
+    # 00002 (post + bakery: 2 of the 3 types BPE 2013 can tell) stays a pole
+    assert out.poles["proximite"] == ["00002"]
+    assert out.missing_types["proximite"] == ["Pharmacie", "Bibliothèque (not in BPE 2013)"]
+
+
 # --- the shipped composition -------------------------------------------------------------
 
 

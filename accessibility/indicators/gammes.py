@@ -324,6 +324,17 @@ def gamme_times(
         presence = type_presence(counts, composition.types(g), where=f"BPE 2013, gamme {g}")
         if presence.shape[1] == 0:
             continue
+        if absent.get(g):
+            log.warning(
+                "gamme %s: %d type(s) of %s have no BPE 2013 equivalent and are left out "
+                "(a pole needs %d of the %d others): %s",
+                g,
+                len(absent[g]),
+                composition.source.name,
+                math.ceil(presence.shape[1] / 2),
+                presence.shape[1],
+                ", ".join(absent[g]),
+            )
         is_pole = pole_mask(presence)
         poles[g] = presence.index[is_pole].astype(str).tolist()
         out[f"gamme_{g}_pole_min"] = reach.nearest_min(is_pole)
