@@ -245,7 +245,8 @@ def type_presence(
     """Which commune has which type: one boolean column per type the data can tell.
 
     A grouped type is present when any of its codes has a count > 0. A type declared
-    absent from BPE 2013 (no code) is left out silently (the composition says so); a type
+    absent from BPE 2013 (no code) is left out here (the composition declares it and
+    :func:`gamme_times` logs it); a type
     whose columns are all missing from ``counts`` is left out with a warning; a type with
     some of its columns missing uses the others, with a warning.
     """
