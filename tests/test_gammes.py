@@ -350,3 +350,12 @@ def test_compare_networks_needs_the_same_cells():
 
     with pytest.raises(DataError, match="do not hold the same cells"):
         compare_networks(study(["a", "b"]), study(["a", "c"]), composition=None)
+
+
+def test_missing_or_malformed_composition_file(tmp_path):
+    with pytest.raises(DataError, match="gamme composition not found"):
+        load_gamme_composition(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[gamme.proximite]\n", encoding="utf-8")
+    with pytest.raises(DataError, match="bad.toml: not valid TOML"):
+        load_gamme_composition(bad)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ import pandas as pd
 from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.paths import Paths, default_paths
-from accessibility.core.validate import read_toml, warn
+from accessibility.core.validate import warn
 from accessibility.inputs.communes import current_code_map, load_town_halls
 from accessibility.inputs.services import BPE_2013, GAMMES, _read_bpe2013_table
 from accessibility.inputs.sources import fetch
@@ -123,6 +124,17 @@ def _gamme_type(raw: Any, where: str) -> GammeType:
     return GammeType(name=name.strip(), codes=dict(codes), basis=basis)
 
 
+def _read_toml(file: Path) -> dict[str, Any]:
+    # a small reader of its own, to be moved onto the project's parameter loader
+    try:
+        with file.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise DataError(f"{file}: gamme composition not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{file}: not valid TOML: {exc}") from exc
+
+
 def load_gamme_composition(path: Path | str | None = None) -> GammeComposition:
     """Read and check a gamme composition file (``data/indicators/gammes.toml`` by default).
 
@@ -133,7 +145,7 @@ def load_gamme_composition(path: Path | str | None = None) -> GammeComposition:
         name listed twice: the message names the file and the entry.
     """
     file = Path(path) if path is not None else default_paths().data / GAMMES_FILE
-    raw = read_toml(file, what="gamme composition")
+    raw = _read_toml(file)
     meta = raw.get("meta", {})
     gammes_raw = raw.get("gamme")
     if not isinstance(gammes_raw, dict) or not gammes_raw:
