@@ -1,6 +1,7 @@
 """Pipeline: a study (a territory's layers and road network) and the main job.
 
-Owns: :class:`Study`, :func:`open_study` and :func:`run_job` (diagnostic, scenarios,
+Owns: :func:`open_study` (which builds the :class:`~accessibility.engine.study.Study`,
+re-exported here) and :func:`run_job` (diagnostic, scenarios,
 exports, atlas and report in one call). Orchestrates every layer below it; only the
 command line sits above.
 """
@@ -10,27 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessibility.core.paths import Paths, default_paths
-from accessibility.inputs.layers import Layers, prepare_layers
-from accessibility.network.graph import RoadNetwork
+from accessibility.engine.study import Study  # re-exported: accessibility.pipeline.Study
+from accessibility.inputs.layers import prepare_layers
 from accessibility.network.load import territory_network
 
+if TYPE_CHECKING:
+    from accessibility.indicators.diagnostic import Diagnostic
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, eq=False)
-class Study:
-    """Everything an analysis of one territory needs, in memory."""
-
-    layers: Layers
-    network: RoadNetwork
-    paths: Paths
-
-    @property
-    def output_dir(self) -> Path:
-        return Path("output") / self.layers.territory.slug
 
 
 def open_study(
@@ -49,7 +40,7 @@ class RunResult:
     """What :func:`run_job` produced."""
 
     study: Study
-    diagnostic: Any
+    diagnostic: Diagnostic
     exports: dict[str, Path]
     maps: dict[str, Path]
     report: Path | None
@@ -117,46 +108,26 @@ def run_job(
     progress
         A callable ``progress(message)`` told about each long step.
     """
-    from accessibility.core.files import write_table
     from accessibility.indicators.diagnostic import run_diagnostic
-    from accessibility.outputs.exports import export_diagnostic
 
     say = progress or (lambda message: log.info("%s", message))
     say("layers and road network")
-    study = open_study(territory, paths=paths, grid=grid)
-    base = study
-    season = None
+    base = open_study(territory, paths=paths, grid=grid)
+    study, season = base, None
     if scenario:
         say(f"scenario {scenario}")
         study, season = scenario_of(base, scenario)
     say("indicators")
     diag = run_diagnostic(study)
-    comparison = None
-    scenario_results: list[Any] = []
-    cells_compare = None
+    comparison, cells_compare, sections = None, None, []
     if compare:
-        from accessibility.planning.scenarios import compare as compare_diagnostics
-
         say(f"indicators of the comparison scenario {compare}")
-        other, _ = scenario_of(base, compare)
-        other_diag = run_diagnostic(other)
-        comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
-        cells_compare = _cells_before_after(other_diag, diag)
-        scenario_results.append(_comparison_result(comparison, compare, scenario or "base"))
-    slug = study.layers.territory.slug
+        comparison, cells_compare, sections = _compare(base, diag, compare, scenario)
     say("exports")
-    out_dir = out_dir or Path("output") / slug
-    exports = export_diagnostic(study, diag, out_dir)
-    if season is not None:
-        exports["seasonal_population"] = write_table(
-            season.communes, out_dir / "seasonal_population.csv"
-        )
-    if comparison is not None:
-        exports["comparison"] = write_table(
-            comparison, out_dir / f"comparison_{compare}_{scenario or 'base'}.csv"
-        )
+    out_dir = out_dir or Path("output") / study.layers.territory.slug
+    exports = _export(study, diag, out_dir, season, comparison, f"{compare}_{scenario or 'base'}")
+    maps_dir = maps_dir or Path("maps") / study.layers.territory.slug
     maps: dict[str, Path] = {}
-    maps_dir = maps_dir or Path("maps") / slug
     if atlas:
         from accessibility.outputs.maps import build_atlas
 
@@ -167,8 +138,48 @@ def run_job(
         from accessibility.outputs.report import build_report
 
         say("report")
-        rapport = build_report(study, diag, maps_dir, scenarios=scenario_results)
+        rapport = build_report(study, diag, maps_dir, scenarios=sections)
     return RunResult(study, diag, exports, maps, rapport, comparison, season)
+
+
+def run_steps(
+    scenario: str | None = None,
+    compare: str | None = None,
+    *,
+    atlas: bool = True,
+    report: bool = True,
+) -> int:
+    """How many times :func:`run_job` calls ``progress`` with these options."""
+    return 3 + bool(scenario) + bool(compare) + bool(atlas) + bool(report)
+
+
+def _compare(base: Study, diag: Any, compare: str, scenario: str | None) -> tuple[Any, Any, list]:
+    """The comparison with scenario ``compare``: table, cells before/after, report section."""
+    from accessibility.indicators.diagnostic import run_diagnostic
+    from accessibility.planning.scenarios import compare as compare_diagnostics
+
+    other, _ = scenario_of(base, compare)
+    other_diag = run_diagnostic(other)
+    comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
+    cells = _cells_before_after(other_diag, diag)
+    return comparison, cells, [_comparison_result(comparison, compare, scenario or "base")]
+
+
+def _export(
+    study: Study, diag: Any, out_dir: Path, season: Any, comparison: Any, pair: str
+) -> dict[str, Path]:
+    """The open-data exports, plus the seasonal population and the comparison table."""
+    from accessibility.core.files import write_table
+    from accessibility.outputs.exports import export_diagnostic
+
+    exports = export_diagnostic(study, diag, out_dir)
+    if season is not None:
+        exports["seasonal_population"] = write_table(
+            season.communes, out_dir / "seasonal_population.csv"
+        )
+    if comparison is not None:
+        exports["comparison"] = write_table(comparison, out_dir / f"comparison_{pair}.csv")
+    return exports
 
 
 def _cells_before_after(before: Any, after: Any) -> Any:

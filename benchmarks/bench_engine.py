@@ -42,6 +42,7 @@ N_CATEGORIES, N_SERVICES = 5, 100
 N_ORIGINS, N_SITES = 2000, 200
 LIMIT_MIN = 120.0
 NX_SAMPLE = 20
+SKIP: set[str] = set()  # "pandana", "networkx": left out with --skip (quick before/after runs)
 
 
 def load(name: str) -> RoadNetwork:
@@ -129,7 +130,7 @@ def bench(name: str) -> None:
     rng = np.random.default_rng(0)
     cats = [rng.choice(n, N_SERVICES, replace=False) for _ in range(N_CATEGORIES)]
     AT = graph_matrix(net, reverse=True)
-    g = net.to_networkx()
+    g = None if "networkx" in SKIP else net.to_networkx()
 
     # --- nearest service, every node, 5 categories -------------------------------------
     t_core, ours = best_of(lambda: [nearest_node_times(net, c)[0] for c in cats])
@@ -152,7 +153,7 @@ def bench(name: str) -> None:
     sample = rng.choice(n, NX_SAMPLE, replace=False)
     nx_diff = 0.0
     t = time.perf_counter()
-    for o in sample:
+    for o in sample if g is not None else []:
         d = nx.single_source_dijkstra_path_length(g, int(o), weight=C.TRAVEL_TIME_S)
         for c, arr in zip(cats, ours, strict=True):
             ref = min((d[int(s)] for s in c if int(s) in d), default=np.inf)
@@ -174,6 +175,8 @@ def bench(name: str) -> None:
 
     # --- pandana (nearest POI) ----------------------------------------------------------
     try:
+        if "pandana" in SKIP:
+            raise RuntimeError("skipped (--skip pandana)")
         t = time.perf_counter()
         pn = pandana_network(net)
         t_pre = time.perf_counter() - t
@@ -224,7 +227,7 @@ def bench(name: str) -> None:
         sample = np.arange(10)
         t = time.perf_counter()
         nxd = 0.0
-        for i in sample:
+        for i in sample if g is not None else []:
             d = nx.single_source_dijkstra_path_length(
                 g, int(onodes[i]), cutoff=None if limit is None else lim_s, weight=C.TRAVEL_TIME_S
             )
@@ -271,7 +274,11 @@ def main() -> None:
         default="liechtenstein,nominatim,grenoble,travelmapping",
         help="comma-separated: liechtenstein, nominatim, grenoble, travelmapping",
     )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated comparisons to leave out: pandana, networkx"
+    )
     args = parser.parse_args()
+    SKIP.update(x.strip() for x in args.skip.split(",") if x.strip())
     for name in args.networks.split(","):
         bench(name.strip())
 

@@ -112,7 +112,8 @@ def test_bad_parameter_file_names_file_and_field(tmp_path):
         "[apl_2012]\nbands = [{ upper_min = 5, weight = 1.0 }]\n",
         encoding="utf-8",
     )
-    with pytest.raises(DataError, match=r"catchment\.toml \[apl\].*weight"):
+    expected = r"catchment\.toml: \[apl\]\.bands\[0\]\.weight: required key is missing"
+    with pytest.raises(DataError, match=expected):
         K.load_catchment_parameters(f)
     with pytest.raises(DataError, match="not found"):
         K.load_catchment_parameters(tmp_path / "missing.toml")

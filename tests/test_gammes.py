@@ -172,18 +172,33 @@ def test_non_numeric_counts_and_unmapped_communes_warn():
 @pytest.mark.parametrize(
     "body,message",
     [
-        ('[[gamme.haute]]\nname = "x"\nbpe2013 = { A206 = "Bureau de poste" }\n', "unknown gamme"),
-        ('[[gamme.proximite]]\nname = ""\nbpe2013 = {}\n', "name must be a non-empty"),
-        ('[[gamme.proximite]]\nname = "x"\nbpe2013 = { Z99 = "y" }\n', "not a BPE TYPEQU code"),
-        ('[[gamme.proximite]]\nname = "x"\nbpe2013 = { A206 = "" }\n', "column of A206 is empty"),
-        ('[[gamme.proximite]]\nname = "x"\n', "bpe2013 must be a table"),
-        ('[[gamme.proximite]]\nname = "x"\nbpe2013 = {}\ncolour = 1\n', "unknown field"),
+        (
+            '[[gamme.haute]]\nname = "x"\nbpe2013 = { A206 = "Bureau de poste" }\n',
+            "haute: expected 'proximite', 'intermediaire' or 'superieure'",
+        ),
+        (
+            '[[gamme.proximite]]\nname = ""\nbpe2013 = {}\n',
+            "proximite\\[0\\].name: expected to have at least 1 character",
+        ),
+        (
+            '[[gamme.proximite]]\nname = "x"\nbpe2013 = { Z99 = "y" }\n',
+            "bpe2013.Z99: expected to match pattern",
+        ),
+        (
+            '[[gamme.proximite]]\nname = "x"\nbpe2013 = { A206 = "" }\n',
+            "bpe2013.A206: expected to have at least 1 character",
+        ),
+        ('[[gamme.proximite]]\nname = "x"\n', "proximite\\[0\\].bpe2013: required key is missing"),
+        (
+            '[[gamme.proximite]]\nname = "x"\nbpe2013 = {}\ncolour = 1\n',
+            "colour: unknown key \\(expected one of: name, bpe2013, basis\\)",
+        ),
         (
             '[[gamme.proximite]]\nname = "x"\nbpe2013 = { A206 = "a" }\n'
             '[[gamme.superieure]]\nname = "y"\nbpe2013 = { A206 = "a" }\n',
-            "A206 is in gamme.proximite",
+            "A206 is in \\[\\[gamme.proximite\\]\\] \\(x\\)",
         ),
-        ("[meta]\n", "no \\[\\[gamme"),
+        ("[meta]\n", "gamme: required key is missing"),
     ],
 )
 def test_bad_composition_files_name_file_and_entry(tmp_path, body, message):

@@ -103,3 +103,37 @@ def test_bad_arguments(grid):
     with pytest.raises(ValueError, match="buffer_m"):
         isochrones(grid, site, site_id="sid", buffer_m=0)
     assert np.isfinite(isochrones(grid, site, site_id="sid", minutes=(0,)).area).all()
+
+
+def test_closed_edges_are_not_driven(grid):
+    # close the bottom road between nodes 1 and 2 (both ways): from node 0, node 2 is now
+    # 4 minutes away (0, 7, 8, 9, 2) and the closed road's middle (X0 + 1500) is not
+    # reached within 2.5 min; with the road open it is (1.5 min)
+    closed = grid_network(N)
+    e = closed.edges
+    e["closed"] = ((e["u"] == 1) & (e["v"] == 2)) | ((e["u"] == 2) & (e["v"] == 1))
+    site = node_points([0], N, "sid")
+    opened = isochrones(grid, site, site_id="sid", minutes=(2.5,), buffer_m=1.0).geometry.iloc[0]
+    shut = isochrones(closed, site, site_id="sid", minutes=(2.5,), buffer_m=1.0).geometry.iloc[0]
+    assert _covers(opened, (X0 + 1500, Y0)) and _covers(opened, node_xy(2, N))
+    assert not _covers(shut, (X0 + 1500, Y0))
+    assert not _covers(shut, node_xy(2, N))
+    assert _covers(shut, (X0 + 1000, Y0 + 1400))  # the open roads are unchanged
+
+
+def test_site_in_the_middle_of_a_one_way_edge():
+    # one long one-way road 0 -> 1 (4 km at 60 km/h: 240 s), and 1 -> 2 -> 0 back round.
+    # A site on the road at 2 km (its middle): "from" it, 1 minute reaches 1 km ahead
+    # (x up to 3000) but nothing behind; "to" it, 1 minute covers the 1 km behind
+    from tt_grid import make_network
+
+    xy = [(X0, Y0), (X0 + 4000, Y0), (X0 + 2000, Y0 + 3000)]
+    net = make_network(xy, [(0, 1), (1, 2), (2, 0)])
+    site = points([(X0 + 2000, Y0)], ["s"], name="sid")
+    frm = isochrones(net, site, site_id="sid", minutes=(1,), direction="from", buffer_m=1.0)
+    to = isochrones(net, site, site_id="sid", minutes=(1,), direction="to", buffer_m=1.0)
+    f, t = frm.geometry.iloc[0], to.geometry.iloc[0]
+    assert _covers(f, (X0 + 2900, Y0)) and not _covers(f, (X0 + 3100, Y0))
+    assert not _covers(f, (X0 + 1500, Y0))
+    assert _covers(t, (X0 + 1100, Y0)) and not _covers(t, (X0 + 900, Y0))
+    assert not _covers(t, (X0 + 2500, Y0))

@@ -377,11 +377,12 @@ def test_compare_with_fixed_site():
     #        mean (50·0 + 100·10 + 300·20 + 200·30) / 650 = 13000 / 650 = 20 min
     # bus:   nearest stop D 20, A 10, B 0, C 0: within 10 = 600, 20 and 30 = 650;
     #        mean (50·20 + 100·10) / 650 = 2000 / 650; places with a stop: B + C = 500
+    # every place reaches both: 0 inhabitants left out of the means
     plan = plan_line(days=2)
     pop = pd.Series([50, 100, 300, 200], index=LINE_IDS)
     table = compare_with_fixed_site(LINE, pop, plan, "D", ids=LINE_IDS).set_index("indicator")
-    assert table["fixed_site"].tolist() == pytest.approx([1, 150, 450, 650, 50, 20])
-    assert table["itinerant"].tolist() == pytest.approx([2, 600, 650, 650, 500, 2000 / 650])
+    assert table["fixed_site"].tolist() == pytest.approx([1, 150, 450, 650, 50, 20, 0])
+    assert table["itinerant"].tolist() == pytest.approx([2, 600, 650, 650, 500, 2000 / 650, 0])
 
 
 def test_compare_warns_on_places_cut_off():
@@ -392,5 +393,7 @@ def test_compare_warns_on_places_cut_off():
     with pytest.warns(DataWarning, match="1 place.*'A'"):
         table = compare_with_fixed_site(matrix, pop, plan, "D", ids=LINE_IDS)
     # fixed site: mean over D, B, C = (0 + 300·20 + 200·30) / 550
-    assert table["fixed_site"].iloc[-1] == pytest.approx(12000 / 550)
+    assert table["fixed_site"].iloc[-2] == pytest.approx(12000 / 550)
     assert table["fixed_site"].iloc[1] == 50  # within 10 min: D only, A is cut off
+    # A's 100 inhabitants are reported beside the means, not silently dropped
+    assert table["fixed_site"].iloc[-1] == table["itinerant"].iloc[-1] == 100

@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from accessibility.core.errors import DataError
-from accessibility.inputs.places import _fold, resolve_place
+from accessibility.core.names import normalise_name
+from accessibility.inputs.places import resolve_place
 
 
-def test_fold():
-    assert _fold("Saint-Jean-de-Maurienne") == _fold("saint jean de maurienne")
-    assert _fold("Val-d'Arc") == "val d arc"
-    assert _fold("Orelle") == "orelle"
+def test_one_normaliser_for_every_place_lookup():
+    assert normalise_name("Saint-Jean-de-Maurienne") == "saint jean de maurienne"
+    assert normalise_name("St-Jean-de-Maurienne") == "saint jean de maurienne"
+    assert normalise_name("Ste-Marie-de-Cuines") == "sainte marie de cuines"
+    assert normalise_name("Val-d'Arc") == "val d arc"
+    assert normalise_name("Orelle") == "orelle"
 
 
 def test_lonlat_and_swapped():
@@ -25,6 +28,10 @@ def test_lonlat_and_swapped():
 def test_names_and_codes(paths):
     p = resolve_place("saint jean de maurienne", paths=paths)
     assert p.commune_code == "73248"
+    # abbreviated as in a scenario file: the same commune (failed before one normaliser)
+    assert resolve_place("St-Jean-de-Maurienne", paths=paths).commune_code == "73248"
+    assert resolve_place("ste marie de cuines", paths=paths).commune_code == "73255"
+    assert resolve_place("Bessans", paths=paths).commune_code == "73040"
     q = resolve_place("73248", paths=paths)
     assert q.point.equals(p.point)
     with pytest.raises(DataError, match="no commune with INSEE code 99999"):

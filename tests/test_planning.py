@@ -1,4 +1,5 @@
-"""Tests of the planners' tools (accessibility.planning.sites) and their commands."""
+"""Tests of the planners' tools (accessibility.planning: candidates, changes, sites,
+project, itinerant) and their commands."""
 
 from __future__ import annotations
 
@@ -20,15 +21,11 @@ from accessibility.core.errors import (
     MissingColumnError,
     SnapWarning,
 )
-from accessibility.planning.sites import (
-    change_summary,
-    nearest_time,
-    rank_sites,
-    read_candidates,
-    scenario_summary_fr,
-    slug,
-    tour_priority,
-)
+from accessibility.planning.candidates import read_candidates
+from accessibility.planning.changes import change_summary, nearest_time, rank_sites
+from accessibility.planning.itinerant import tour_priority
+from accessibility.planning.project import slug
+from accessibility.planning.sites import scenario_summary_fr
 
 # --------------------------------------------------------------------------------------
 # unit: hand-made tables
@@ -75,6 +72,17 @@ def test_change_summary_by_group_and_loss():
     assert out.loc["B", "no_longer_within"] == 10  # 18 min -> unreachable
     assert np.isnan(out.loc["B", "mean_after_min"])  # nobody reaches a site
     assert out.loc["B", "mean_before_min"] == 18
+
+
+def test_change_summary_reports_the_unreachable_population_beside_each_mean():
+    # the 10 inhabitants of B reach no site before: left out of the mean before, and
+    # reported; after, every cell reaches one
+    whole = change_summary(_table(), threshold_min=20).iloc[0]
+    assert (whole["unreachable_pop_before"], whole["unreachable_pop_after"]) == (10, 0)
+    cols = list(change_summary(_table(), threshold_min=20).columns)
+    assert cols.index("unreachable_pop_before") == cols.index("mean_before_min") + 1
+    by = change_summary(_table(), threshold_min=20, by="commune_code").set_index("commune_code")
+    assert by["unreachable_pop_before"].to_dict() == {"A": 0, "B": 10}
 
 
 def test_nearest_time_ignores_nan_and_empty():
@@ -146,6 +154,52 @@ def test_read_candidates_duplicate_ids(tmp_path):
         read_candidates(f)
 
 
+def test_read_candidates_duplicate_ids_name_the_users_column(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("ref,label,lon,lat\n7,a,6.4,45.1\n7,b,6.5,45.2\n")
+    with pytest.raises(DuplicateIdError, match=r"c\.csv: column 'ref'.*: 7") as err:
+        read_candidates(f, id_column="ref")
+    assert "site_id" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        ("empty.csv", "", r"empty\.csv: the file is empty"),
+        ("header.csv", "id,label,lon,lat\n", r"header\.csv: no candidate site"),
+        ("noid.csv", "id,label,lon,lat\n,Salle,6.4,45.1\n", r"noid\.csv: column 'id' is empty"),
+        ("nolab.csv", "id,label,lon,lat\n1,,6.4,45.1\n", r"nolab\.csv: column 'label' is empty"),
+        ("nan.csv", "id,label,lon,lat\n1,a,nan,nan\n", r"nan\.csv: 1 row.*valid lon/lat.*'1'"),
+        ("cut.geojson", '{"type": "FeatureCollection", "features": [{"type": "Fea',
+         r"cut\.geojson: cannot be read as GeoJSON"),
+        ("bin.gpkg", "not a geopackage", r"bin\.gpkg: cannot be read"),
+        ("latin.csv", b"id,label,lon,lat\n1,\xe9cole,6.4,45.1\n", r"latin\.csv: not a readable"),
+    ],
+)  # fmt: skip
+def test_bad_candidate_files_are_named_errors(tmp_path, name, text, match):
+    f = tmp_path / name
+    f.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(DataError, match=match):
+        read_candidates(f)
+
+
+def test_nan_and_na_are_names_not_missing_values(tmp_path):
+    # "nan" and "NA" are text a user may write (an id, a place called Nan): kept as is
+    f = tmp_path / "c.csv"
+    f.write_text("id,label,lon,lat\nnan,NA,6.4,45.1\nNA,nan,6.5,45.2\n")
+    c = read_candidates(f)
+    assert c[C.SITE_ID].tolist() == ["nan", "NA"]
+    assert c[C.LABEL].tolist() == ["NA", "nan"]
+
+
+def test_geojson_feature_without_geometry(tmp_path):
+    f = tmp_path / "c.geojson"
+    feature = {"type": "Feature", "properties": {"id": "a", "label": "A"}, "geometry": None}
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(DataError, match=r"c\.geojson: column 'geometry': expected Point"):
+        read_candidates(f)
+
+
 def test_read_candidates_geojson_without_crs(tmp_path):
     f = tmp_path / "c.geojson"
     feature = {
@@ -176,7 +230,7 @@ FS = "france_services"
 
 
 def _halls(study, codes):
-    from accessibility.planning.sites import town_hall_candidates
+    from accessibility.planning.candidates import town_hall_candidates
 
     h = town_hall_candidates(study.layers.communes)
     return h[h[C.COMMUNE_CODE].isin(codes)].reset_index(drop=True)
@@ -201,12 +255,17 @@ def test_adding_bonneval_brings_its_cells_within_and_lengthens_nothing(maurienne
         cells.loc[(after <= 30) & ~(before <= 30), C.POP_TOTAL].sum()
     )
     assert set(ev.cells_before_after.columns) >= {"time_before_min", "time_after_min", "geometry"}
-    assert ev.scenario_result().table.shape[0] >= 3
+    table = ev.scenario_result().table.set_index("Indicateur")
+    # the report's table carries the unreachable population beside the mean: on the one
+    # Maurienne network every cell reaches a France Services, before and after
+    assert cells[["time_before_min", "time_after_min"]].notna().all().all()
+    assert table.loc["Habitants sans accès (hors de la moyenne)", "Avant"] == "0"
 
 
 @pytest.mark.integration
 def test_removing_a_site_never_shortens(maurienne_study):
-    from accessibility.planning.sites import evaluate_scenario, existing_sites
+    from accessibility.planning.candidates import existing_sites
+    from accessibility.planning.sites import evaluate_scenario
 
     ex = existing_sites(maurienne_study, FS)
     sjm = ex.loc[ex[C.COMMUNE_CODE] == "73248", C.SITE_ID].iloc[0]
@@ -225,7 +284,8 @@ def test_removing_a_site_never_shortens(maurienne_study):
 def test_mclp_one_site_matches_brute_force(maurienne_study):
     from accessibility.engine.travel_times import od_matrix
     from accessibility.inputs.population import demand_points
-    from accessibility.planning.sites import choose_sites, existing_sites, town_hall_candidates
+    from accessibility.planning.candidates import existing_sites, town_hall_candidates
+    from accessibility.planning.sites import choose_sites
 
     study = maurienne_study
     choice = choose_sites(study, FS, new=1, model="mclp", threshold_min=20)
@@ -271,7 +331,7 @@ def test_choose_sites_bad_input(maurienne_study):
 
 @pytest.mark.integration
 def test_candidate_a_few_km_off_road_is_named_in_a_warning(maurienne_study):
-    from accessibility.planning.sites import check_candidates
+    from accessibility.planning.candidates import check_candidates
 
     # the demand point of a mountain cell that the diagnostic reports ~6.5 km off-road
     cells = maurienne_study.layers.cells
@@ -291,7 +351,7 @@ def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic,
     from accessibility.engine.travel_times import od_matrix
     from accessibility.inputs.communes import town_hall_points
     from accessibility.inputs.population import demand_points
-    from accessibility.planning.sites import project_sheet
+    from accessibility.planning.project import project_sheet
 
     study = maurienne_study
     sheet = project_sheet(study, maurienne_diagnostic, "childcare", "Valloire")
@@ -327,7 +387,7 @@ def test_project_sheet_childcare_valloire(maurienne_study, maurienne_diagnostic,
 
 @pytest.mark.integration
 def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
-    from accessibility.planning.sites import plan_itinerant_tour
+    from accessibility.planning.itinerant import plan_itinerant_tour
 
     day_hours, stop_min = 7, 120
     tour = plan_itinerant_tour(
@@ -346,5 +406,16 @@ def test_tour_days_fit_their_budget(maurienne_study, maurienne_diagnostic):
         assert drive + stop_min * len(route) <= day_hours * 60 + 1e-6
     # communes hosting a France Services are not stops
     assert not set(tour.plan.stop_ids) & set(tour.excluded_hosts)
-    assert tour.comparison.shape == (6, 3)
+    assert tour.comparison.shape == (7, 3)  # last row: population unreachable
     assert tour.schedule()[C.COMMUNE_NAME].notna().all()
+
+
+def test_planning_entry_points_load_from_the_package():
+    import accessibility.planning as planning
+    from accessibility.planning import itinerant, project, sites
+
+    assert planning.choose_sites is sites.choose_sites
+    assert planning.project_sheet is project.project_sheet
+    assert planning.plan_itinerant_tour is itinerant.plan_itinerant_tour
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = planning.nothing

@@ -172,11 +172,12 @@ def test_malformed_entries_are_rejected():
 
 
 def test_service_edits():
-    svc = gpd.GeoDataFrame({C.SERVICE_ID: ["a", "b"], C.CATEGORY: ["gp", "gp"], C.COUNT: [1, 1]},
+    gp = ["general_practitioner"] * 2
+    svc = gpd.GeoDataFrame({C.SERVICE_ID: ["a", "b"], C.CATEGORY: gp, C.COUNT: [1, 1]},
                            geometry=[Point(_xy(0)), Point(_xy(1))], crs=CRS)
     sc = parse_scenario({"service": [
         {"action": "close", "service_id": "a"},
-        {"action": "add", "service_id": "resort-doctor", "category": "gp",
+        {"action": "add", "service_id": "resort-doctor", "category": "general_practitioner",
          "lon": _lonlat(3)[0], "lat": _lonlat(3)[1]},
     ]}, name="s")
     out = apply_service_edits(svc, sc)
@@ -186,6 +187,11 @@ def test_service_edits():
     bad = parse_scenario({"service": [{"action": "remove", "service_id": "zzz"}]}, name="s")
     with pytest.raises(ScenarioError, match="zzz"):
         apply_service_edits(svc, bad)
+    # in France's extent but 200+ km out at sea (Bay of Biscay): a typo, not a service
+    at_sea = parse_scenario({"service": [{"action": "add", "service_id": "x", "lon": -3.0,
+                                          "lat": 44.0, "category": "pharmacy"}]}, name="s")
+    with pytest.raises(ScenarioError, match=r"#1: the added service lies \d+ km from every"):
+        apply_service_edits(svc, at_sea)
 
 
 def test_shipped_scenarios_parse():

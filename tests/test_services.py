@@ -87,18 +87,27 @@ def test_load_categories_small_file(tmp_path):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (GOOD + "colour = 'red'\n", "unknown field(s) colour"),
-        (GOOD.replace('label = "France Services"\n', ""), "missing field(s) label"),
+        (GOOD + "colour = 'red'\n", "[category.fs].colour: unknown key"),
+        (
+            GOOD.replace('label = "France Services"\n', ""),
+            "[category.fs].label: required key is missing",
+        ),
         (
             GOOD.replace("threshold_min = 30", "threshold_min = 0"),
-            "threshold_min must be a positive",
+            "[category.fs].threshold_min: expected greater than 0 (got 0)",
         ),
         (
             GOOD.replace("threshold_min = 30", "threshold_min = -5"),
-            "threshold_min must be a positive",
+            "[category.fs].threshold_min: expected greater than 0 (got -5)",
         ),
-        (GOOD.replace("liste-fs-20240801.csv", "nowhere.csv"), "no reader for source"),
-        (GOOD + 'gamme = "haute"\n', "gamme must be one of"),
+        (
+            GOOD.replace("liste-fs-20240801.csv", "nowhere.csv"),
+            "[category.fs].sources[0]: expected a source with a reader",
+        ),
+        (
+            GOOD + 'gamme = "haute"\n',
+            "[category.fs].gamme: expected 'proximite', 'intermediaire' or 'superieure'",
+        ),
     ],
 )
 def test_load_categories_rejects_bad_entries(tmp_path, body, message):

@@ -14,9 +14,9 @@ from accessibility.core.errors import DataError, DataWarning
 from accessibility.planning.siting import (
     CostMatrix,
     _search,
+    coverage,
     lscp,
     mclp,
-    models,
     p_center,
     p_median,
 )
@@ -242,7 +242,7 @@ def test_mclp_dominance_leaves_fewer_than_p():
     # only column 0 is left, p = 2 -> column 0 plus one more, all 3 + 4 = 7 covered
     times = np.array([[5.0, 5.0, 5.0], [5.0, 5.0, 50.0], [50.0, 50.0, 50.0]])
     w = np.array([3.0, 4.0, 1.0])
-    chosen, method = models._mclp_exact(times[:2] <= 10, w[:2], 2, None)
+    chosen, method = coverage._mclp_exact(times[:2] <= 10, w[:2], 2, None)
     assert 0 in chosen and len(chosen) == 2
     assert "dominance" in method
     assert mclp(times, w, 2, 10.0).objective == 7.0

@@ -31,11 +31,11 @@ def test_unknown_territory_lists_shipped_ones():
     ("body", "message"),
     [
         ('slug = "x"\nname = "X"\n[communes]\n', "territory is empty"),
-        ('slug = "x"\nname = "X"\n', "a \\[communes\\] table is required"),
-        ('slug = "x"\nname = "X"\n[communes]\ninsee = "73248"\n', "must be a list"),
+        ('slug = "x"\nname = "X"\n', "communes: required key is missing"),
+        ('slug = "x"\nname = "X"\n[communes]\ninsee = "73248"\n', "insee: expected a list"),
         ('slug = "x"\nname = "X"\nbuffer_km = -1\n[communes]\ninsee = ["73248"]\n', "buffer_km"),
-        ('slug = "x"\nname = "X"\ncolour = 1\n[communes]\ninsee = ["73248"]\n', "unknown field"),
-        ('slug = "x"\nname = "X"\n[communes]\ncommune = ["73248"]\n', "unknown field"),
+        ('slug = "x"\nname = "X"\ncolour = 1\n[communes]\ninsee = ["73248"]\n', "colour: unknown"),
+        ('slug = "x"\nname = "X"\n[communes]\ncommune = ["73248"]\n', r"communes\].commune: unkn"),
         ('slug = "x"\nname = \n', "not valid TOML"),
     ],
 )

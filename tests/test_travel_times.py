@@ -6,15 +6,19 @@ between two nodes is their Manhattan distance in minutes.
 
 from __future__ import annotations
 
+import warnings
+
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from tt_grid import X0, Y0, grid_network, manhattan_min, node_points, node_xy, points
+from shapely.geometry import LineString, Point
+from tt_grid import CRS, X0, Y0, grid_network, manhattan_min, node_points, node_xy, points
+from tt_split import split_graph_times
 
 from accessibility.core import columns as C
-from accessibility.core.errors import NetworkError
-from accessibility.engine.snapping import snap_points
+from accessibility.core.errors import NetworkError, SnapWarning
 from accessibility.engine.travel_times import (
     k_nearest,
     nearest,
@@ -23,6 +27,7 @@ from accessibility.engine.travel_times import (
     od_matrix,
     route,
 )
+from accessibility.network.graph import RoadNetwork
 
 N = 5
 SPUR, ISLAND = 25, 26
@@ -160,13 +165,14 @@ def node_xy_point(node):
 def test_route(grid):
     from shapely.geometry import Point
 
-    # from 300 m up the edge 1-6 to node 24: 18 s to node 1, then 3 + 4 = 7 min
+    # from 300 m up the edge 1-6 to node 24: node 1 (18 s) then 3 + 4 = 7 min, or node 6
+    # (700 m, 42 s) then 3 + 3 = 6 min: the faster end, 6.7 min, not the nearer one
     a = Point(X0 + 1000, Y0 + 300)
     r = route(grid, a, node_xy_point(24))
-    assert r.time_min == pytest.approx(7.3)
-    assert r.distance_km == pytest.approx(7.3)
-    assert r.nodes[0] == 1 and r.nodes[-1] == 24 and len(r.nodes) == 8
-    assert r.geometry.length == pytest.approx(7300.0)
+    assert r.time_min == pytest.approx(6.7)
+    assert r.distance_km == pytest.approx(6.7)
+    assert r.nodes[0] == 6 and r.nodes[-1] == 24 and len(r.nodes) == 7
+    assert r.geometry.length == pytest.approx(6700.0)
     assert r.geometry.coords[0] == (X0 + 1000, Y0 + 300)
     assert r.geometry.coords[-1] == node_xy(24, N)
     # the same pair through od_matrix
@@ -254,7 +260,6 @@ def test_matches_networkx_on_liechtenstein(paths):
     from accessibility.network.osm import read_osm
 
     net = read_osm(fetch("roads/osm/liechtenstein-latest.osm.pbf", paths))
-    g = net.to_networkx()
     rng = np.random.default_rng(42)
     xy = net.nodes[["x", "y"]].to_numpy()
     # 300 origins: random nodes moved up to 200 m off the road; 15 services
@@ -262,14 +267,9 @@ def test_matches_networkx_on_liechtenstein(paths):
     d_xy = xy[rng.choice(net.n_nodes, 15, replace=False)] + rng.uniform(-50, 50, (15, 2))
     origins = points([tuple(p) for p in o_xy], list(range(300)))
     dests = points([tuple(p) for p in d_xy], [f"s{i}" for i in range(15)], name="sid")
-    osnap = snap_points(net, origins, id_column="pid")
-    dsnap = snap_points(net, dests, id_column="sid")
-    # expected, from networkx: leg + Dijkstra(origin node -> destination node) + leg
-    exp = np.empty((300, 15))
-    for j, (dn, dt) in enumerate(zip(dsnap[C.NODE_ID], dsnap[C.OFFROAD_TIME_S], strict=True)):
-        ref = _nx_to_target(g, int(dn))
-        for i, (on, ot) in enumerate(zip(osnap[C.NODE_ID], osnap[C.OFFROAD_TIME_S], strict=True)):
-            exp[i, j] = (ot + ref[int(on)] + dt) / 60 if int(on) in ref else np.nan
+    # expected, from networkx on the graph with every projection inserted as a node
+    exp = split_graph_times(net, o_xy, d_xy) / 60.0
+    exp[np.isinf(exp)] = np.nan
     od = od_matrix(net, origins, dests, origin_id="pid", destination_id="sid")
     got = od[C.TRAVEL_TIME_MIN].to_numpy().reshape(300, 15)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
@@ -293,3 +293,68 @@ def test_matches_networkx_on_liechtenstein(paths):
     within = exp <= 10
     np.testing.assert_allclose(lt[within], exp[within], rtol=0, atol=1e-9)
     assert np.isnan(lt[~within]).all()
+
+
+# ----------------------------------------------------------------------------------------
+# Exact snapping against networkx on the graph with the projections inserted as nodes
+
+
+def random_network(seed: int, n: int = 30) -> RoadNetwork:
+    """A random road network: each node joined to its 3 nearest neighbours; each road
+    two-way (different speeds each way), one-way (random direction) or two-way and
+    closed by a scenario; a third of the roads bent (a middle vertex)."""
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack([X0 + rng.uniform(0, 5000, n), Y0 + rng.uniform(0, 5000, n)])
+    pairs = set()
+    for i in range(n):
+        near = np.argsort(np.hypot(*(xy - xy[i]).T))[1:4]
+        pairs |= {(min(i, int(j)), max(i, int(j))) for j in near}
+    rows = []
+    for a, b in sorted(pairs):
+        kind = rng.choice(["two", "one", "closed"], p=[0.55, 0.35, 0.1])
+        mid = (xy[a] + xy[b]) / 2 + (rng.normal(0, 150, 2) if rng.random() < 0.33 else 0)
+        line = LineString([xy[a], mid, xy[b]])
+        dirs = [(a, b, line), (b, a, line.reverse())]
+        if kind == "one":
+            dirs = [dirs[int(rng.integers(2))]]
+        for u, v, g in dirs:
+            kph = float(rng.uniform(20, 90))
+            rows.append((u, v, g.length, kph, g.length / (kph / 3.6), kind == "closed", g))
+    edges = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["u", "v", "length_m", "speed_kph", "travel_time_s",
+                                    "closed", "geometry"]).assign(road_class="test"),
+        geometry="geometry",
+        crs=CRS,
+    )  # fmt: skip
+    nodes = gpd.GeoDataFrame(
+        {"x": xy[:, 0], "y": xy[:, 1]}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS
+    )
+    return RoadNetwork(nodes, edges, meta={"source": f"random {seed}"})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_exact_snapping_matches_networkx_on_random_networks(seed):
+    net = random_network(seed)
+    rng = np.random.default_rng(100 + seed)
+    o_xy = np.column_stack([X0 + rng.uniform(-200, 5200, 40), Y0 + rng.uniform(-200, 5200, 40)])
+    d_xy = np.column_stack([X0 + rng.uniform(-200, 5200, 8), Y0 + rng.uniform(-200, 5200, 8)])
+    exp = split_graph_times(net, o_xy, d_xy) / 60.0
+    assert np.isfinite(exp).sum() > 40  # the test compares real routes
+    origins = points([tuple(p) for p in o_xy], list(range(40)))
+    dests = points([tuple(p) for p in d_xy], [f"s{i}" for i in range(8)], name="sid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        od = od_matrix(net, origins, dests, origin_id="pid", destination_id="sid")
+        near = nearest(net, origins, dests, origin_id="pid", destination_id="sid")
+        r = [route(net, Point(*o_xy[i]), Point(*d_xy[i % 8])) for i in range(0, 40, 5)
+             if np.isfinite(exp[i, i % 8])]  # fmt: skip
+    got = od[C.TRAVEL_TIME_MIN].to_numpy().reshape(40, 8)
+    np.testing.assert_array_equal(np.isnan(got), np.isinf(exp))
+    fin = np.isfinite(exp)
+    assert np.max(np.abs(got[fin] - exp[fin])) < 1e-9
+    best = exp.min(axis=1)
+    np.testing.assert_array_equal(near[C.TRAVEL_TIME_MIN].isna(), np.isinf(best))
+    ok = np.isfinite(best)
+    assert np.max(np.abs(near[C.TRAVEL_TIME_MIN].to_numpy()[ok] - best[ok])) < 1e-9
+    want = [exp[i, i % 8] for i in range(0, 40, 5) if np.isfinite(exp[i, i % 8])]
+    np.testing.assert_allclose([x.time_min for x in r], want, rtol=0, atol=1e-9)

@@ -10,29 +10,60 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from accessibility.cli.options import territory_option
+from accessibility.cli.options import (
+    category_option,
+    check_scenario,
+    check_sources,
+    check_table_suffix,
+    territory_option,
+)
 from accessibility.core import columns as C
 from accessibility.core.errors import AccessibilityError
 from accessibility.core.paths import default_paths
+from accessibility.inputs.territory import Territory
 
 log = logging.getLogger("accessibility")
 
 
-
 class _Group(click.Group):
-    """Turn the package's errors into a one-line message and exit status 2."""
+    """Expected errors (the package's, click's usage errors) become one line on stderr and
+    exit status 2; a traceback only with -vv."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    verbose = 0
+
+    def invoke(self, ctx: click.Context) -> Any:
+        self.verbose = int(ctx.params.get("verbose") or 0)  # -vv: tracebacks
+        return super().invoke(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        self.verbose = 0
         try:
-            return super().invoke(ctx)
-        except AccessibilityError as exc:
-            if log.isEnabledFor(logging.DEBUG):
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:  # pragma: no cover - click returns it instead
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            if self.verbose >= 2:
                 raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
+            _fail(f"{where}{exc.format_message()}", exc.exit_code)
+        except AccessibilityError as exc:
+            if self.verbose >= 2:
+                raise
+            _fail(str(exc), 2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(2 if code in (1, 2) else code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,12 +72,9 @@ class _Group(click.Group):
 @click.version_option(package_name="accessibility")
 def main(verbose: int, quiet: bool) -> None:
     """Travel times to public services over the road network, for French territories."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.captureWarnings(True)
-    if verbose < 2:
-        for noisy in ("pyogrio", "fiona", "urllib3"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    from accessibility.cli.logs import setup_logging
+
+    setup_logging(verbose, quiet)
 
 
 @main.group()
@@ -55,7 +83,12 @@ def data() -> None:
 
 
 @data.command("fetch")
-@click.option("--only", multiple=True, help="A catalogued path (repeatable); default: all.")
+@click.option(
+    "--only",
+    multiple=True,
+    callback=check_sources,
+    help="A catalogued path (repeatable); default: all.",
+)
 def data_fetch(only: tuple[str, ...]) -> None:
     """Fetch every catalogued file into the cache (from the mirror when one is set)."""
     from accessibility.inputs.sources import fetch, load_catalogue
@@ -78,15 +111,22 @@ def data_fetch(only: tuple[str, ...]) -> None:
     show_default=True,
     help="Population grid used as demand points.",
 )
-def data_prepare(territory: str, grid: str) -> None:
-    """Build the communes, population cells and services layers (GeoPackage in the cache)."""
-    from accessibility.inputs.layers import prepare_layers, prepared_path, summarise, write_layers
+def data_prepare(territory: Territory, grid: str) -> None:
+    """Build the communes, population cells, services and road network into the cache.
+
+    Every later command on the territory reads them from there (GeoParquet under
+    ``<cache>/prepared`` and ``<cache>/networks``); a changed source, parameter file or
+    reader rebuilds what it affects.
+    """
+    from accessibility.inputs.layers import cache_folder, prepare_layers, summarise
+    from accessibility.network.load import territory_network
 
     paths = default_paths()
     layers = prepare_layers(territory, paths=paths, grid=grid)
-    out = write_layers(layers, prepared_path(layers.territory, paths, grid))
+    net = territory_network(layers.territory, layers.communes, paths=paths)
     click.echo(summarise(layers))
-    click.echo(f"written: {out}")
+    click.echo(f"  road network: {net.n_nodes:,} nodes, {net.n_edges:,} edges")
+    click.echo(f"cached in: {cache_folder(paths)} and {paths.cache / 'networks'}")
 
 
 grid_option = click.option(
@@ -104,17 +144,18 @@ def _fmt_min(value: float) -> str:
 
 @main.command("times")
 @territory_option
-@click.option(
-    "--category", "-c", required=True, help="Service category (see data/services/categories.toml)."
-)
+@category_option
 @grid_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=check_table_suffix,
     help="Table to write (.csv or .parquet).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_json: bool) -> None:
+def times_cmd(
+    territory: Territory, category: str, grid: str, out: Path | None, as_json: bool
+) -> None:
     """Time from every population cell to the nearest service of a category."""
     from accessibility.core.files import write_table
     from accessibility.indicators.nearest import time_to_nearest, weighted_summary
@@ -122,12 +163,7 @@ def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_jso
     from accessibility.pipeline import open_study
 
     cats = load_categories()
-    if category not in cats:
-        raise click.BadParameter(
-            f"unknown category {category!r}; known: {', '.join(sorted(cats))}",
-            param_hint="--category",
-        )
-    study = open_study(territory, grid=grid)
+    study = open_study(territory, grid=grid)  # type: ignore[arg-type]
     cells = study.layers.cells
     table = time_to_nearest(study.network, cells, study.layers.services, category)
     threshold = cats[category].threshold_min
@@ -168,7 +204,7 @@ def times_cmd(territory: str, category: str, grid: str, out: Path | None, as_jso
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def route_cmd(
-    territory: str, origin: str, destination: str, geojson: Path | None, as_json: bool
+    territory: Territory, origin: str, destination: str, geojson: Path | None, as_json: bool
 ) -> None:
     """Road distance and time between two places (a commune name, an INSEE code, or lon,lat)."""
     import geopandas as gpd
@@ -180,7 +216,7 @@ def route_cmd(
     from accessibility.network.load import territory_network
 
     paths = default_paths()
-    layers = prepare_layers(territory, paths=paths, with_services=False)
+    layers = prepare_layers(territory, paths=paths, with_services=False, with_cells=False)
     prefer = frozenset(layers.communes[C.COMMUNE_CODE])
     a = resolve_place(origin, paths=paths, prefer=prefer)
     b = resolve_place(destination, paths=paths, prefer=prefer)
@@ -232,11 +268,13 @@ MAIN_CATEGORIES = (
 @click.option(
     "--scenario",
     "-s",
+    callback=check_scenario,
     help="A scenario (data/scenarios/<name>.toml or a file), e.g. winter: closed passes, "
     "speeds, service edits, seasonal peak population.",
 )
 @click.option(
     "--compare",
+    callback=check_scenario,
     help="Compare with another scenario (e.g. --scenario winter --compare summer): "
     "table per commune and EPCI, maps and report section.",
 )
@@ -254,7 +292,7 @@ MAIN_CATEGORIES = (
 @click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
 @click.option("--no-report", is_flag=True, help="Skip the printable report.")
 def run_cmd(
-    territory: str,
+    territory: Territory,
     grid: str,
     scenario: str | None,
     compare: str | None,
@@ -266,26 +304,25 @@ def run_cmd(
     """The main job: indicators, priority zones, open-data exports, atlas and report."""
     import time
 
-    from accessibility.pipeline import run_job
+    from accessibility.cli import logs
+    from accessibility.pipeline import run_job, run_steps
 
     t0 = time.perf_counter()
-    step = [0]
-
-    def progress(message: str) -> None:
-        step[0] += 1
-        click.echo(f"[{step[0]}] {message}... ({time.perf_counter() - t0:.0f} s)", err=True)
-
-    result = run_job(
-        territory,
-        grid=grid,
-        scenario=scenario,
-        compare=compare,
-        out_dir=out,
-        maps_dir=maps_dir,
-        atlas=not no_atlas,
-        report=not no_report,
-        progress=progress,
-    )
+    n_steps = run_steps(scenario, compare, atlas=not no_atlas, report=not no_report)
+    with logs.steps(n_steps) as progress:
+        result = run_job(
+            territory,  # type: ignore[arg-type]
+            grid=grid,
+            scenario=scenario,
+            compare=compare,
+            out_dir=out,
+            maps_dir=maps_dir,
+            atlas=not no_atlas,
+            report=not no_report,
+            progress=progress,
+        )
+    exports_dir = result.exports["gpkg"].parent
+    warnings_csv = logs.WARNINGS.write_csv(exports_dir / "warnings.csv")
     _print_run_summary(result.study, result.diagnostic)
     if result.seasonal is not None:
         c = result.seasonal.communes
@@ -299,13 +336,14 @@ def run_cmd(
         click.echo(f"\nEmergency care, {compare} -> {scenario or 'base'} (mean minutes by EPCI):")
         for r in em.itertuples(index=False):
             click.echo(f"  {r.name:<40}{r.change_min:+6.1f} min")
-    exports_dir = result.exports["gpkg"].parent
     click.echo(f"\nExports (open data: GeoPackage, CSV, GeoJSON, data dictionary): {exports_dir}/")
     if result.maps:
         click.echo(f"Atlas: {result.maps['index']} ({len(result.maps) - 1} maps)")
     if result.report is not None:
         pdf = result.report.with_suffix(".pdf")
         click.echo(f"Report: {result.report}" + (f" and {pdf}" if pdf.exists() else ""))
+    summary = logs.WARNINGS.summary() or "no warning"
+    click.echo(f"Warnings: {summary}; all listed in {warnings_csv}")
     click.echo(f"Done in {time.perf_counter() - t0:.0f} s.")
 
 

@@ -6,20 +6,9 @@ from pathlib import Path
 
 import click
 
-from accessibility.cli.options import territory_option
+from accessibility.cli.options import MINUTES, category_option, check_category, territory_option
 from accessibility.core import columns as C
-
-
-def _category(category: str) -> str:
-    from accessibility.inputs.services import load_categories
-
-    cats = load_categories()
-    if category not in cats:
-        raise click.BadParameter(
-            f"unknown category {category!r}; known: {', '.join(sorted(cats))}",
-            param_hint="--category",
-        )
-    return category
+from accessibility.inputs.territory import Territory
 
 
 def _fmt_pop(value: float) -> str:
@@ -28,8 +17,15 @@ def _fmt_pop(value: float) -> str:
 
 @click.command("site")
 @territory_option
-@click.option("--category", "-c", required=True, help="Service category, e.g. france_services.")
-@click.option("--new", "new", type=int, default=1, show_default=True, help="New sites to open.")
+@category_option
+@click.option(
+    "--new",
+    "new",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="New sites to open.",
+)
 @click.option(
     "--model",
     type=click.Choice(["mclp", "p-median", "p-center", "lscp"]),
@@ -39,12 +35,12 @@ def _fmt_pop(value: float) -> str:
 )
 @click.option(
     "--threshold",
-    type=float,
+    type=MINUTES,
     help="Coverage threshold in minutes (default: the category's).",
 )
 @click.option(
     "--candidates",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Candidate sites: CSV (id,label,lon,lat), GeoJSON or GeoPackage (id, label). "
     "Default: the town halls of the territory.",
 )
@@ -60,7 +56,7 @@ def _fmt_pop(value: float) -> str:
 )
 @click.option("--no-map", is_flag=True, help="Skip the scenario map.")
 def site_cmd(
-    territory: str,
+    territory: Territory,
     category: str,
     new: int,
     model: str,
@@ -77,8 +73,7 @@ def site_cmd(
     from accessibility.pipeline import open_study
     from accessibility.planning.sites import choose_sites
 
-    _category(category)
-    study = open_study(territory)
+    study = open_study(territory)  # type: ignore[arg-type]
     choice = choose_sites(
         study,
         category,
@@ -140,24 +135,23 @@ def site_cmd(
 
 @click.command("project")
 @territory_option
-@click.option("--category", "-c", required=True, help="Category of the proposed site.")
+@category_option
 @click.option("--at", "at", required=True, help="Where: a commune name, an INSEE code, or lon,lat.")
-@click.option("--threshold", type=float, help="Threshold in minutes (default: the category's).")
+@click.option("--threshold", type=MINUTES, help="Threshold in minutes (default: the category's).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the sheet (default: output/<territory>/projets).",
 )
 def project_cmd(
-    territory: str, category: str, at: str, threshold: float | None, out: Path | None
+    territory: Territory, category: str, at: str, threshold: float | None, out: Path | None
 ) -> None:
     """The « fiche projet » of a proposed site: catchment, who gains, priorities, ranking."""
     from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import project_sheet
+    from accessibility.planning.project import project_sheet
 
-    _category(category)
-    study = open_study(territory)
+    study = open_study(territory)  # type: ignore[arg-type]
     diagnostic = run_diagnostic(study)
     sheet = project_sheet(study, diagnostic, category, at, threshold_min=threshold)
     out = out or Path("output") / study.layers.territory.slug / "projets"
@@ -182,20 +176,37 @@ def project_cmd(
 @click.command("tour")
 @territory_option
 @click.option("--depot", required=True, help="The depot's commune (name or INSEE code).")
-@click.option("--days", type=int, default=2, show_default=True, help="Tour days a week.")
-@click.option("--day-hours", type=float, default=7, show_default=True, help="Hours a day.")
 @click.option(
-    "--stop-minutes", type=float, default=120, show_default=True, help="Minutes at each stop."
+    "--days", type=click.IntRange(1, 7), default=2, show_default=True, help="Tour days a week."
+)
+@click.option(
+    "--day-hours",
+    type=click.FloatRange(0, 24, min_open=True),
+    default=7,
+    show_default=True,
+    help="Hours a day.",
+)
+@click.option(
+    "--stop-minutes",
+    type=click.FloatRange(0, 1440, min_open=True),
+    default=120,
+    show_default=True,
+    help="Minutes at each stop.",
 )
 @click.option(
     "--category",
     "-c",
     default="france_services",
     show_default=True,
+    callback=check_category,
     help="Category of the service (communes that host one are not stops).",
 )
 @click.option(
-    "--time-limit", type=float, default=10, show_default=True, help="Solver time, seconds."
+    "--time-limit",
+    type=click.FloatRange(0, 3600, min_open=True),
+    default=10,
+    show_default=True,
+    help="Solver time, seconds.",
 )
 @click.option(
     "--out",
@@ -203,7 +214,7 @@ def project_cmd(
     help="Schedule CSV (default: output/<territory>/scenarios/tournee_<category>_<depot>.csv).",
 )
 def tour_cmd(
-    territory: str,
+    territory: Territory,
     depot: str,
     days: int,
     day_hours: float,
@@ -215,10 +226,10 @@ def tour_cmd(
     """Plan an itinerant service's tour over the town halls, compared with a fixed site."""
     from accessibility.core.files import write_table
     from accessibility.pipeline import open_study
-    from accessibility.planning.sites import plan_itinerant_tour, slug
+    from accessibility.planning.itinerant import plan_itinerant_tour
+    from accessibility.planning.project import slug
 
-    _category(category)
-    study = open_study(territory)
+    study = open_study(territory)  # type: ignore[arg-type]
     tour = plan_itinerant_tour(
         study,
         depot=depot,

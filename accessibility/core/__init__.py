@@ -2,8 +2,8 @@
 
 Owns: folders (:mod:`.paths`), errors and warnings (:mod:`.errors`), input checks
 (:mod:`.validate`), parameter files (:mod:`.params`), column names (:mod:`.columns`),
-French number formatting (:mod:`.fr`), place-name normalisation (:mod:`.names`) and
-atomic file writes (:mod:`.files`).
+French number formatting (:mod:`.fr`), place-name normalisation (:mod:`.names`),
+atomic file writes (:mod:`.files`) and the build-once cache rule (:mod:`.cache`).
 
 May import: the standard library and third-party packages only, never another
 subpackage of ``accessibility``.

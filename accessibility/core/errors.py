@@ -22,6 +22,10 @@ class MissingColumnError(KeyError, DataError):
         return str(self.args[0]) if self.args else ""
 
 
+class ParameterError(DataError):
+    """A parameter file (TOML) breaks its schema: the message names file, key and expectation."""
+
+
 class CRSError(DataError):
     """An input has no coordinate reference system, or not the expected one."""
 
@@ -32,6 +36,10 @@ class DuplicateIdError(DataError):
 
 class TerritoryError(DataError):
     """A territory file is invalid (unknown code, empty territory, bad field)."""
+
+
+class ScenarioError(DataError):
+    """A scenario file is invalid, or one of its edits matches nothing."""
 
 
 class SourceError(AccessibilityError, OSError):
@@ -64,3 +72,7 @@ class SnapWarning(AccessibilityWarning):
 
 class NetworkWarning(AccessibilityWarning):
     """A road network has parts cut off from its largest component, or odd values."""
+
+
+class CacheWarning(AccessibilityWarning):
+    """A cache entry cannot be read (truncated, half-deleted): it is rebuilt."""

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +11,6 @@ from pyproj import CRS
 
 from accessibility.core.errors import (
     CRSError,
-    DataError,
     DataWarning,
     DuplicateIdError,
     MissingColumnError,
@@ -58,15 +54,3 @@ def require_crs(gdf: gpd.GeoDataFrame, *, where: str, expected: CRS | str | None
 def warn(message: str) -> None:
     """Emit a :class:`DataWarning` pointing at the caller's caller."""
     warnings.warn(message, DataWarning, stacklevel=3)
-
-
-def read_toml(file: Path, *, what: str, error: type[DataError] = DataError) -> dict[str, Any]:
-    """Read a project-authored TOML file; ``error`` names the file when it is missing
-    or malformed (``what`` says which file it is, e.g. "speed table")."""
-    try:
-        with Path(file).open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise error(f"{file}: {what} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{file}: not valid TOML: {exc}") from exc

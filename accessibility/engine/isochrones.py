@@ -1,7 +1,10 @@
 """Isochrones: the area within X minutes of a site (or of the nearest of several sites).
 
-Method ``"edges"``: one Dijkstra per site (or one multi-source search for the union),
-then the parts of edges reached within the budget, including the reached stretch of an
+Method ``"edges"``: one Dijkstra per site (or one multi-source search for the union)
+from the site's links to both ends of its edge (exact snapping, see
+:mod:`accessibility.engine.snapping`), then the parts of *open* edges reached within the
+budget (a road a scenario closes is never driven), the stretch of the site's own edge
+reached without passing a node, including the reached stretch of an
 edge that is only partly covered (cut at the exact fraction of its travel time, along its
 geometry, with :func:`shapely.ops.substring`), buffered by :data:`BUFFER_M` and merged.
 The buffer stands for the last stretch off the network (driveways, paths, parking) and
@@ -23,12 +26,13 @@ from accessibility.core import columns as C
 from accessibility.engine.snapping import (
     DEFAULT_SNAP,
     SnapOptions,
+    _closed,
+    _pieces,
+    _Snap,
     edge_geometries,
-    point_coordinates,
-    snap_xy,
+    snap_layer,
 )
-from accessibility.engine.snapping import warn_far as _warn_far
-from accessibility.engine.travel_times import nearest_node_times, node_times
+from accessibility.engine.travel_times import snapped_node_times
 from accessibility.network.graph import RoadNetwork
 
 #: Segments per quarter circle of the buffers (GEOS default 8; 4 is ample at map scale).
@@ -48,7 +52,9 @@ def reached_parts(
     direction: Direction = "to",
     geoms: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The parts of edges reached within ``budget_s``, as an array of LineStrings.
+    """The parts of open edges reached within ``budget_s``, as an array of LineStrings.
+
+    Edges a scenario closes (``closed``) are left out: no one drives them.
 
     Parameters
     ----------
@@ -73,7 +79,7 @@ def reached_parts(
     tt = e[C.TRAVEL_TIME_S].to_numpy(dtype=float)
     eps = 1e-9  # float tolerance on the budget, in seconds
     anchor = times_s[v] if direction == "to" else times_s[u]
-    ok = anchor <= budget_s + eps
+    ok = (anchor <= budget_s + eps) & ~_closed(net)  # a closed road is never driven
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(tt > 0, (budget_s - anchor) / tt, np.inf)  # reached share of edge
     full = ok & (share >= 1.0)
@@ -86,36 +92,96 @@ def reached_parts(
     return np.asarray(out, dtype=object)
 
 
+def own_piece_parts(
+    net: RoadNetwork, sites: _Snap, budget_s: float, *, direction: Direction = "to"
+) -> tuple[list, np.ndarray]:
+    """The stretches of the sites' own road pieces reached directly, and their projections.
+
+    A site in the middle of a long edge reaches (or is reached from) the road on either
+    side of it without passing a node, in the directions the road allows: ``"from"``,
+    forward along u → v over ``(budget - access) / t(u→v)`` of the piece, backward over
+    ``(budget - access) / t(v→u)``; ``"to"``, the reverse. Returns the LineStrings and
+    the (k, 2) projections reached within the budget (access leg ≤ budget).
+    """
+    pc = _pieces(net)
+    lines: list = []
+    left = budget_s - sites.access_s
+    on_road = (sites.piece >= 0) & (left >= 0)
+    ahead, behind = (sites.t_bwd, sites.t_fwd) if direction == "to" else (sites.t_fwd, sites.t_bwd)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(ahead > 0, left / ahead, np.inf)  # share of the piece toward its v
+        down = np.where(behind > 0, left / behind, np.inf)  # share toward its u
+    for i in np.flatnonzero(on_road):
+        g, f = pc.geoms[sites.piece[i]], float(sites.fraction[i])
+        if up[i] > 0:
+            lines.append(substring(g, f, min(1.0, f + up[i]), normalized=True))
+        if down[i] > 0:
+            lines.append(substring(g, max(0.0, f - down[i]), f, normalized=True))
+    idx = np.flatnonzero(on_road)
+    at = shapely.line_interpolate_point(
+        pc.geoms[sites.piece[idx]], sites.fraction[idx], normalized=True
+    )
+    # a zero-length stretch (a site at a dead end, looking past it) is a Point: dropped
+    lines = [ln for ln in lines if ln.geom_type == "LineString" and ln.length > 0]
+    return lines, shapely.get_coordinates(at).reshape(-1, 2)
+
+
+def _band(
+    net: RoadNetwork,
+    times_s: np.ndarray,
+    budget: float,
+    sites: _Snap,
+    direction: Direction,
+    buffer_m: float,
+    geoms: np.ndarray,
+) -> shapely.Geometry | None:
+    """The area reached within ``budget`` seconds (None when nothing is)."""
+    lines = list(reached_parts(net, times_s, budget, direction=direction, geoms=geoms))
+    own, at = own_piece_parts(net, sites, budget, direction=direction)
+    xy = net.nodes[["x", "y"]].to_numpy(dtype=float)
+    reached = np.concatenate([xy[times_s <= budget + 1e-9], at])
+    # Buffer each piece on its own, then union: GEOS buffers one huge multi-line
+    # much more slowly (tens of seconds on a valley network) than many small ones.
+    # A two-way road is reached in both directions: its two equal pieces count once.
+    pieces = np.asarray(lines + own, dtype=object)
+    if len(pieces):
+        pieces = pieces[np.unique(shapely.normalize(pieces).astype(str), return_index=True)[1]]
+    blobs = [shapely.buffer(pieces, buffer_m, quad_segs=QUAD_SEGS)] if len(pieces) else []
+    if len(reached):
+        blobs.append(shapely.buffer(shapely.points(reached), buffer_m, quad_segs=QUAD_SEGS))
+    return shapely.union_all(np.concatenate(blobs)) if blobs else None
+
+
 def _bands(
     net: RoadNetwork,
     times_s: np.ndarray,
     minutes: Sequence[float],
+    sites: _Snap,
     direction: Direction,
     buffer_m: float,
     geoms: np.ndarray,
 ) -> list:
-    xy = net.nodes[["x", "y"]].to_numpy(dtype=float)
+    """Nested areas, one per band of ``minutes`` (increasing)."""
     result = []
     previous = None
     for m in sorted(minutes):
-        budget = float(m) * 60.0
-        lines = reached_parts(net, times_s, budget, direction=direction, geoms=geoms)
-        reached = xy[times_s <= budget + 1e-9]
-        # Buffer each piece on its own, then union: GEOS buffers one huge multi-line
-        # much more slowly (tens of seconds on a valley network) than many small ones.
-        # A two-way road is reached in both directions: its two equal pieces count once.
-        pieces = np.asarray(lines, dtype=object)
-        if len(pieces):
-            pieces = pieces[np.unique(shapely.normalize(pieces).astype(str), return_index=True)[1]]
-        blobs = [shapely.buffer(pieces, buffer_m, quad_segs=QUAD_SEGS)] if len(pieces) else []
-        if len(reached):
-            blobs.append(shapely.buffer(shapely.points(reached), buffer_m, quad_segs=QUAD_SEGS))
-        geom = shapely.union_all(np.concatenate(blobs)) if blobs else None
+        geom = _band(net, times_s, float(m) * 60.0, sites, direction, buffer_m, geoms)
         if geom is not None and previous is not None:
             geom = shapely.union(geom, previous)
         previous = geom if geom is not None else previous
         result.append((float(m), geom if geom is not None else shapely.Polygon()))
     return result
+
+
+def _check(method: str, direction: str, minutes: Sequence[float], buffer_m: float) -> None:
+    if method != "edges":
+        raise ValueError(f"isochrone method must be 'edges', got {method!r}")
+    if direction not in ("to", "from"):
+        raise ValueError(f"direction must be 'to' or 'from', got {direction!r}")
+    if not minutes or min(minutes) < 0:
+        raise ValueError(f"minutes must be a non-empty list of values >= 0, got {minutes!r}")
+    if not buffer_m > 0:
+        raise ValueError(f"buffer_m must be > 0 metres, got {buffer_m}")
 
 
 def isochrones(
@@ -143,14 +209,16 @@ def isochrones(
     minutes
         The bands, in minutes.
     method
-        ``"edges"`` (the only one): reached edge parts, buffered (module docstring).
+        ``"edges"`` (the only one): reached parts of open edges, buffered (module
+        docstring).
     buffer_m
         Buffer around the reached roads, in metres.
     direction
         ``"to"`` (default): time to reach the site, as in the travel-time tables;
         ``"from"``: time from the site (differs on oneway roads).
     snap
-        Snapping options: a site's access leg counts in its times.
+        Snapping options: a site's access leg and its links to both ends of its edge
+        (in the directions the road allows) count in its times.
 
     Returns
     -------
@@ -159,38 +227,27 @@ def isochrones(
         (None for the union), ``minutes``, ``geometry`` (Polygon or MultiPolygon in the
         network CRS; empty when nothing is reached). Bands are nested.
     """
-    if method != "edges":
-        raise ValueError(f"isochrone method must be 'edges', got {method!r}")
-    if direction not in ("to", "from"):
-        raise ValueError(f"direction must be 'to' or 'from', got {direction!r}")
-    if not minutes or min(minutes) < 0:
-        raise ValueError(f"minutes must be a non-empty list of values >= 0, got {minutes!r}")
-    if not buffer_m > 0:
-        raise ValueError(f"buffer_m must be > 0 metres, got {buffer_m}")
+    _check(method, direction, minutes, buffer_m)
     id_col = site_id
     if site_id is None:
         sites = sites.assign(_site=np.arange(len(sites)))
         id_col = "_site"
-    xy = point_coordinates(net, sites, id_column=id_col, where="sites")
-    s = snap_xy(net, xy, snap)
-    _warn_far(sites[id_col].to_numpy(), s.distance_m, snap.max_snap_m, where="sites")
+    ids, s = snap_layer(net, sites, id_column=id_col, where="sites", options=snap)
     limit_s = float(max(minutes)) * 60.0
-    reverse = direction == "to"
+    to = direction == "to"
     geoms = edge_geometries(net)
     rows: list[tuple[object, float, object]] = []
     if site_id is None:
-        times, _ = nearest_node_times(
-            net, s.node, offsets_s=s.time_s, reverse=reverse, limit_s=limit_s
-        )
-        rows += [(None, m, g) for m, g in _bands(net, times, minutes, direction, buffer_m, geoms)]
+        times, _ = snapped_node_times(net, s, to_points=to, limit_s=limit_s)
+        rows += [
+            (None, m, g) for m, g in _bands(net, times, minutes, s, direction, buffer_m, geoms)
+        ]
     else:
-        ids = sites[site_id].to_numpy()
-        for i in range(len(sites)):
-            times = node_times(net, [s.node[i]], reverse=reverse, limit_s=limit_s)[0]
-            times = times + s.time_s[i]
-            rows += [
-                (ids[i], m, g) for m, g in _bands(net, times, minutes, direction, buffer_m, geoms)
-            ]
+        for i in range(len(s)):
+            one = s.take(np.array([i]))
+            times, _ = snapped_node_times(net, one, to_points=to, limit_s=limit_s)
+            bands = _bands(net, times, minutes, one, direction, buffer_m, geoms)
+            rows += [(ids[i], m, g) for m, g in bands]
     return gpd.GeoDataFrame(
         {
             C.SITE_ID: [r[0] for r in rows],

@@ -1,20 +1,31 @@
-"""Snapping: attach points (homes, population cells, services) to road-network nodes.
+"""Snapping: attach points (homes, population cells, services) to the road network.
 
-Every point is tied to one network node and to the time of its *access leg*, the bit of
-the trip between the point and that node. Two methods:
+Every point is tied to the network by its *access leg* (point → road, costed by an
+access model, :mod:`accessibility.engine.access`) and by *virtual links* to network
+nodes. Two methods:
 
-``"edge"`` (the default)
-    Find the nearest road *edge* (shapely STRtree), project the point onto it and take
-    the closer of the edge's two end nodes. The access leg is the straight line from the
-    point to the road, at :data:`OFFROAD_SPEED_KPH`, plus the drive along the edge from
-    the projection to the chosen end, at the edge's own speed (its share of the edge's
-    ``travel_time_s``). Chosen as the default because rural and mountain roads are long
-    edges with few nodes: a house beside the middle of a 4 km edge is 0 m from the road
-    but 2 km from the nearest node, and the nearest *node* may even lie on another road
-    across the valley.
+``"edge"`` (the default): exact and direction-aware, as R5 does
+    Find the nearest road piece (shapely STRtree; a two-way road is one piece carrying
+    two directed edges u → v and v → u, a one-way road one) and project the point onto
+    it, at fraction ``f`` of the piece from u. The point then links to *both* end nodes
+    in the directions the road allows, driving along the edge at its own speed:
+
+    * as an origin, it reaches v in ``access + (1 - f) · t(u→v)`` and u in
+      ``access + f · t(v→u)``;
+    * as a destination, it is reached from u in ``f · t(u→v) + access`` and from v in
+      ``(1 - f) · t(v→u) + access``;
+
+    a direction the road lacks (one-way) or a scenario closes (``closed``) gives no link
+    (a point at an end node, ``f`` = 0 or 1, is at that node whatever the directions).
+    Two points on the same piece are also joined directly along it when the direction
+    allows (:func:`same_piece_s`). Times computed with these links equal a shortest
+    path on the graph with each projection inserted as a real node (tests compare with
+    networkx). Chosen because rural and mountain roads are long edges with few nodes: a
+    house beside the middle of a 4 km edge is 0 m from the road but 2 km from the
+    nearest node, and the nearest *node* may lie on another road across the valley.
 ``"node"``
-    The nearest node in straight line (scipy cKDTree), the leg costed entirely at the
-    off-road speed (what a plain "nearest node" snapping does).
+    The nearest node in straight line (scipy cKDTree), the leg costed entirely by the
+    access model (what a plain "nearest node" snapping does).
 
 No point is dropped: a point farther than ``max_snap_m`` from the network is kept with
 its distance, and a :class:`~accessibility.core.errors.SnapWarning` names it.
@@ -24,6 +35,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,28 +48,37 @@ from scipy.spatial import cKDTree
 from accessibility.core import columns as C
 from accessibility.core.errors import DataError, SnapWarning
 from accessibility.core.validate import require_columns, require_crs, require_unique
+from accessibility.engine.access import (
+    OFFROAD_SPEED_KPH,
+    AccessModel,
+    StraightLeg,
+    access_times,
+    model_columns,
+)
 from accessibility.network.graph import RoadNetwork
-
-#: Speed of the off-network leg (km/h), over the straight-line distance between a point
-#: and the road. An assumption: access roads, tracks and private drives are not in the
-#: network (or are in it only in part), and the straight line underestimates their
-#: length; 15 km/h over the crow-fly distance stands for a slow, winding access road
-#: (about 30 km/h over a path 2 × longer) or a few minutes' walk for the last metres.
-OFFROAD_SPEED_KPH = 15.0
 
 #: Points farther than this from the network get a :class:`SnapWarning`.
 MAX_SNAP_M = 1000.0
+
+#: A projection closer than this (metres along the road) to an end node is at the node.
+AT_NODE_M = 1e-6
 
 SnapMethod = Literal["edge", "node"]
 
 
 @dataclass(frozen=True)
 class SnapOptions:
-    """How points are snapped; passed down by the travel-time functions."""
+    """How points are snapped; passed down by the travel-time functions.
+
+    ``access`` is the access model (:mod:`accessibility.engine.access`): any object or
+    function mapping ``(distance_m, attributes)`` to seconds. ``None`` (the default)
+    means :class:`~accessibility.engine.access.StraightLeg` at ``offroad_speed_kph``.
+    """
 
     method: SnapMethod = "edge"
     max_snap_m: float = MAX_SNAP_M
     offroad_speed_kph: float = OFFROAD_SPEED_KPH
+    access: AccessModel | Callable[..., np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.method not in ("edge", "node"):
@@ -66,6 +87,15 @@ class SnapOptions:
             raise ValueError(f"offroad_speed_kph must be > 0, got {self.offroad_speed_kph}")
         if not self.max_snap_m >= 0:
             raise ValueError(f"max_snap_m must be >= 0, got {self.max_snap_m}")
+        if self.access is not None and not callable(self.access):
+            raise ValueError(f"access must be an access model (callable), got {self.access!r}")
+
+    @property
+    def access_model(self) -> AccessModel | Callable[..., np.ndarray]:
+        """The access model in use (``access``, else the straight leg at the off-road speed)."""
+        if self.access is not None:
+            return self.access
+        return StraightLeg(self.offroad_speed_kph)
 
 
 DEFAULT_SNAP = SnapOptions()
@@ -73,20 +103,62 @@ DEFAULT_SNAP = SnapOptions()
 
 @dataclass(frozen=True)
 class _Snap:
-    """Snapping of an array of points (internal, positional)."""
+    """Snapping of an array of m points (internal, positional).
 
-    node: np.ndarray  # int, the network node of each point
+    The exact links: ``out_node``/``out_s`` (m, 2), the nodes a point reaches as an
+    origin and the time (access leg included; ``inf`` where the road forbids it);
+    ``in_node``/``in_s`` (m, 2), the nodes a point is reached from as a destination.
+    ``piece``, ``piece_frac``, ``t_fwd``, ``t_bwd`` describe the road piece (for the
+    direct link between two points on it, :func:`same_piece_s`); ``piece`` is -1 for
+    method ``"node"``.
+
+    ``node``, ``time_s``, ``along_m`` are the single link of the fastest origin side,
+    for callers that take one node per point (approximate: exact searches use the links).
+    """
+
+    node: np.ndarray  # int, the end node of the fastest origin link
     distance_m: np.ndarray  # straight-line distance from the point to the network
-    along_m: np.ndarray  # distance along the edge from the projection to the node
-    time_s: np.ndarray  # time of the access leg
-    edge: np.ndarray  # int row position of the edge snapped to (-1 for method "node")
-    fraction: np.ndarray  # position of the projection on that edge (0 = u, 1 = v)
+    along_m: np.ndarray  # distance along the edge from the projection to ``node``
+    time_s: np.ndarray  # access leg + drive to ``node`` (inf when the point is cut off)
+    edge: np.ndarray  # int row of the piece's first directed edge (-1 for method "node")
+    fraction: np.ndarray  # position of the projection on that edge (0 = its u, 1 = its v)
+    access_s: np.ndarray  # time of the off-road access leg alone
+    out_node: np.ndarray  # (m, 2) int
+    out_s: np.ndarray  # (m, 2) float
+    in_node: np.ndarray  # (m, 2) int
+    in_s: np.ndarray  # (m, 2) float
+    piece: np.ndarray  # int road piece, -1 for method "node"
+    t_fwd: np.ndarray  # time of the piece u -> v (inf when none is open)
+    t_bwd: np.ndarray  # time of the piece v -> u (inf when none is open)
+    xy: np.ndarray  # (m, 2) the points
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+    def take(self, idx: np.ndarray) -> _Snap:
+        """The snapping of a subset of the points (a boolean mask or positions)."""
+        return _Snap(**{k: v[idx] for k, v in self.__dict__.items()})
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Road pieces: each groups the directed edges joining the same two nodes with one
+    geometry (a two-way road: 2 edges). ``first`` is the row of the piece's first edge,
+    whose u → v is the piece's forward direction; ``t_fwd``/``t_bwd`` are the fastest
+    *open* edge each way (``inf`` if none)."""
+
+    tree: shapely.STRtree
+    geoms: np.ndarray  # the piece geometries (from u of ``first`` to its v)
+    first: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    length_m: np.ndarray
+    t_fwd: np.ndarray
+    t_bwd: np.ndarray
 
 
 # Spatial indexes are built once per network; weak keys let networks be freed.
-_EDGE_TREES: weakref.WeakKeyDictionary[
-    RoadNetwork, tuple[shapely.STRtree, np.ndarray, np.ndarray, np.ndarray]
-] = weakref.WeakKeyDictionary()
+_PIECES: weakref.WeakKeyDictionary[RoadNetwork, _Pieces] = weakref.WeakKeyDictionary()
 _NODE_TREES: weakref.WeakKeyDictionary[RoadNetwork, cKDTree] = weakref.WeakKeyDictionary()
 
 
@@ -103,18 +175,20 @@ def edge_geometries(net: RoadNetwork) -> np.ndarray:
     return geoms
 
 
-def _edge_tree(
-    net: RoadNetwork,
-) -> tuple[shapely.STRtree, np.ndarray, np.ndarray, np.ndarray]:
-    """A spatial index over road *pieces*, and the directed edges of each piece.
+def _closed(net: RoadNetwork) -> np.ndarray:
+    e = net.edges
+    if "closed" not in e.columns:
+        return np.zeros(len(e), dtype=bool)
+    return e["closed"].fillna(False).astype(bool).to_numpy()
 
-    A two-way road is two directed edges with the same line: indexing each piece once
-    (edges grouped by their two end nodes and their length) halves the nearest-edge
-    queries, which dominate the time of snapping many points. Returns the tree, the
-    directed edges' geometries, and a CSR-style map piece -> edge rows
-    (``edge_rows[indptr[k]:indptr[k + 1]]``).
+
+def _pieces(net: RoadNetwork) -> _Pieces:
+    """The road pieces of ``net`` and a spatial index over them (built once per network).
+
+    Indexing each piece once (not each directed edge) halves the nearest-edge queries,
+    which dominate the time of snapping many points.
     """
-    if net not in _EDGE_TREES:
+    if net not in _PIECES:
         geoms = edge_geometries(net)
         e = net.edges
         u = e[C.U].to_numpy(dtype=np.int64)
@@ -123,12 +197,28 @@ def _edge_tree(
             {"a": np.minimum(u, v), "b": np.maximum(u, v), "len": e[C.LENGTH_M].round(3).to_numpy()}
         )
         piece = key.groupby(["a", "b", "len"], sort=False).ngroup().to_numpy()
-        order = np.argsort(piece, kind="stable")
-        counts = np.bincount(piece)
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        first = order[indptr[:-1]]
-        _EDGE_TREES[net] = (shapely.STRtree(geoms[first]), geoms, indptr, order)
-    return _EDGE_TREES[net]
+        n_pieces = int(piece.max()) + 1
+        first = np.full(n_pieces, len(e), dtype=np.int64)
+        np.minimum.at(first, piece, np.arange(len(e)))
+        a, b = u[first], v[first]
+        tt = np.where(_closed(net), np.inf, e[C.TRAVEL_TIME_S].to_numpy(dtype=float))
+        fwd = u == a[piece]  # a loop (u == v) counts as drivable both ways
+        bwd = v == a[piece]
+        t_fwd = np.full(n_pieces, np.inf)
+        t_bwd = np.full(n_pieces, np.inf)
+        np.minimum.at(t_fwd, piece[fwd], tt[fwd])
+        np.minimum.at(t_bwd, piece[bwd], tt[bwd])
+        _PIECES[net] = _Pieces(
+            shapely.STRtree(geoms[first]),
+            geoms[first],
+            first,
+            a,
+            b,
+            e[C.LENGTH_M].to_numpy(dtype=float)[first],
+            t_fwd,
+            t_bwd,
+        )
+    return _PIECES[net]
 
 
 def _node_tree(net: RoadNetwork) -> cKDTree:
@@ -137,55 +227,124 @@ def _node_tree(net: RoadNetwork) -> cKDTree:
     return _NODE_TREES[net]
 
 
-def snap_xy(net: RoadNetwork, xy: np.ndarray, options: SnapOptions = DEFAULT_SNAP) -> _Snap:
-    """Snap an (m, 2) array of coordinates in the network CRS (no checks, no warning)."""
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    speed_ms = options.offroad_speed_kph / 3.6
-    if options.method == "node":
-        dist, node = _node_tree(net).query(xy)
-        node = np.asarray(node, dtype=np.int64)
-        zeros = np.zeros(len(xy))
-        return _Snap(node, dist, zeros, dist / speed_ms, np.full(len(xy), -1), zeros)
+def _links(
+    a: np.ndarray, b: np.ndarray, f: np.ndarray, t_fwd: np.ndarray, t_bwd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drive times between a projection at fraction ``f`` of a piece a → b and its ends.
 
-    tree, geoms, indptr, edge_rows = _edge_tree(net)
+    Returns the (m, 2) nodes ``[a, b]`` and the times (without the access leg) to reach
+    them as an origin and from them as a destination (``inf`` where the road forbids).
+    """
+    at_a, at_b = f == 0.0, f == 1.0
+    with np.errstate(invalid="ignore"):  # 0 * inf when at a node of a closed road
+        out_a = np.where(at_a, 0.0, f * t_bwd)
+        out_b = np.where(at_b, 0.0, (1.0 - f) * t_fwd)
+        in_a = np.where(at_a, 0.0, f * t_fwd)
+        in_b = np.where(at_b, 0.0, (1.0 - f) * t_bwd)
+    nodes = np.column_stack([a, b]).astype(np.int64)
+    return nodes, np.column_stack([out_a, out_b]), np.column_stack([in_a, in_b])
+
+
+def _nearest_pieces(net: RoadNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each point: the nearest piece, the distance to it and the projection's fraction.
+
+    Among pieces at the same smallest distance (common: a point on a node touches every
+    piece of that node) the one giving the fastest link wins (then the lowest piece).
+    """
+    pc = _pieces(net)
     points = shapely.points(xy)
-    # all pieces at the smallest distance (ties are common: a point on a node touches every
-    # edge of that node, and a road may pass through another road's end without sharing
-    # its node); each piece stands for its directed edges (one or two); among them keep
-    # the one with the shortest access leg
-    (ipt, ipiece), dist = tree.query_nearest(points, return_distance=True, all_matches=True)
-    n_each = indptr[ipiece + 1] - indptr[ipiece]
-    ipt = np.repeat(ipt, n_each)
-    dist = np.repeat(dist, n_each)
-    starts = np.repeat(indptr[ipiece], n_each)
-    offset = np.arange(len(starts)) - np.repeat(np.cumsum(n_each) - n_each, n_each)
-    iedge = edge_rows[starts + offset]
-    g = geoms[iedge]
+    (ipt, ipc), dist = pc.tree.query_nearest(points, return_distance=True, all_matches=True)
+    g = pc.geoms[ipc]
     glen = shapely.length(g)
     proj = shapely.line_locate_point(g, points[ipt])
     frac = np.divide(proj, glen, out=np.zeros(len(ipt)), where=glen > 0)
     frac = np.clip(frac, 0.0, 1.0)
-    edges = net.edges
-    u = edges[C.U].to_numpy()[iedge]
-    v = edges[C.V].to_numpy()[iedge]
-    length = edges[C.LENGTH_M].to_numpy(dtype=float)[iedge]
-    tt = edges[C.TRAVEL_TIME_S].to_numpy(dtype=float)[iedge]
-    to_u = frac <= 0.5
-    share = np.where(to_u, frac, 1.0 - frac)
-    time_s = dist / speed_ms + share * tt
-    order = np.lexsort((iedge, time_s, ipt))  # by point, then leg time, then edge row
-    first = order[np.r_[True, ipt[order][1:] != ipt[order][:-1]]]
-    if len(first) != len(xy):  # cannot happen for valid points; guard the indexing
+    frac[proj <= AT_NODE_M] = 0.0
+    frac[glen - proj <= AT_NODE_M] = 1.0
+    if not np.array_equal(np.unique(ipt), np.arange(len(xy))):
         raise DataError("snapping: some points found no road edge (empty network?)")
-    node = np.where(to_u, u, v).astype(np.int64)
+    if len(ipt) > len(xy):  # ties: keep the piece with the fastest link
+        _, out_t, in_t = _links(pc.a[ipc], pc.b[ipc], frac, pc.t_fwd[ipc], pc.t_bwd[ipc])
+        best = np.minimum(out_t.min(axis=1), in_t.min(axis=1))
+        order = np.lexsort((ipc, best, ipt))
+        keep = order[np.r_[True, ipt[order][1:] != ipt[order][:-1]]]
+    else:
+        keep = np.argsort(ipt, kind="stable")
+    return ipc[keep], dist[keep], frac[keep]
+
+
+def snap_xy(
+    net: RoadNetwork,
+    xy: np.ndarray,
+    options: SnapOptions = DEFAULT_SNAP,
+    attributes: Mapping[str, np.ndarray] | None = None,
+    *,
+    where: str = "points",
+) -> _Snap:
+    """Snap an (m, 2) array of coordinates in the network CRS (no checks, no warning).
+
+    ``attributes``: per-point arrays for the access model (see
+    :mod:`accessibility.engine.access`).
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    m = len(xy)
+    model = options.access_model
+    if options.method == "node":
+        dist, node = _node_tree(net).query(xy)
+        node = np.asarray(node, dtype=np.int64)
+        leg = access_times(model, dist, attributes, where=where)
+        zeros, minus = np.zeros(m), np.full(m, -1, dtype=np.int64)
+        links = np.column_stack([leg, np.full(m, np.inf)])
+        pair = np.column_stack([node, node])
+        inf = np.full(m, np.inf)
+        return _Snap(
+            node, dist, zeros, leg, minus, zeros, leg, pair, links, pair, links, minus, inf, inf, xy
+        )
+    pc = _pieces(net)
+    ipc, dist, frac = _nearest_pieces(net, xy)
+    leg = access_times(model, dist, attributes, where=where)
+    t_fwd, t_bwd = pc.t_fwd[ipc], pc.t_bwd[ipc]
+    nodes, out_t, in_t = _links(pc.a[ipc], pc.b[ipc], frac, t_fwd, t_bwd)
+    out_s, in_s = out_t + leg[:, None], in_t + leg[:, None]
+    side = np.argmin(out_s, axis=1)  # the faster origin side (the first on ties)
+    rows = np.arange(m)
+    along = np.where(side == 0, frac, 1.0 - frac) * pc.length_m[ipc]
     return _Snap(
-        node[first],
-        dist[first],
-        (share * length)[first],
-        time_s[first],
-        iedge[first],
-        frac[first],
+        nodes[rows, side],
+        dist,
+        along,
+        out_s[rows, side],
+        pc.first[ipc],
+        frac,
+        leg,
+        nodes,
+        out_s,
+        nodes.copy(),
+        in_s,
+        ipc,
+        t_fwd,
+        t_bwd,
+        xy,
     )
+
+
+def same_piece_s(origins: _Snap, destinations: _Snap, io: np.ndarray, jd: np.ndarray) -> np.ndarray:
+    """Direct times (seconds) from origins ``io`` to destinations ``jd`` along their piece.
+
+    Pairs on different pieces (or snapped by method ``"node"``) get ``inf``; pairs on
+    the same piece drive from one projection to the other when the direction allows
+    (access legs at both ends); a point to itself (same coordinates) takes 0.
+    """
+    po, pd_ = origins.piece[io], destinations.piece[jd]
+    same = (po == pd_) & (po >= 0)
+    fo, fd = origins.fraction[io], destinations.fraction[jd]
+    with np.errstate(invalid="ignore"):  # 0 * inf: same position on a closed road
+        drive = np.where(fd >= fo, (fd - fo) * origins.t_fwd[io], (fo - fd) * origins.t_bwd[io])
+    drive = np.where(fd == fo, 0.0, drive)
+    total = origins.access_s[io] + drive + destinations.access_s[jd]
+    identical = np.all(origins.xy[io] == destinations.xy[jd], axis=-1)
+    total = np.where(identical, 0.0, total)
+    return np.where(same | identical, total, np.inf)
 
 
 def point_coordinates(
@@ -227,6 +386,29 @@ def point_coordinates(
     return np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
 
 
+def point_attributes(points: pd.DataFrame, options: SnapOptions) -> dict[str, np.ndarray]:
+    """The columns of ``points`` that the access model reads (those the layer has)."""
+    return {
+        c: points[c].to_numpy() for c in model_columns(options.access_model) if c in points.columns
+    }
+
+
+def snap_layer(
+    net: RoadNetwork,
+    points: gpd.GeoDataFrame,
+    *,
+    id_column: str,
+    where: str = "points",
+    options: SnapOptions = DEFAULT_SNAP,
+) -> tuple[np.ndarray, _Snap]:
+    """Check and snap a point layer; warn about the far points. Returns (ids, snapping)."""
+    xy = point_coordinates(net, points, id_column=id_column, where=where)
+    s = snap_xy(net, xy, options, point_attributes(points, options), where=where)
+    ids = points[id_column].to_numpy()
+    warn_far(ids, s.distance_m, options.max_snap_m, where=where)
+    return ids, s
+
+
 def snap_points(
     net: RoadNetwork,
     points: gpd.GeoDataFrame,
@@ -236,8 +418,9 @@ def snap_points(
     max_snap_m: float = MAX_SNAP_M,
     offroad_speed_kph: float = OFFROAD_SPEED_KPH,
     where: str = "points",
+    access: AccessModel | Callable[..., np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Attach each point to a network node, with the time of its access leg.
+    """Attach each point to the network: its access leg and its fastest origin link.
 
     Parameters
     ----------
@@ -248,33 +431,35 @@ def snap_points(
     id_column
         Name of the id column of ``points``.
     method
-        ``"edge"`` (project onto the nearest edge, take its closer end) or ``"node"``
-        (nearest node); see the module docstring.
+        ``"edge"`` (project onto the nearest road piece) or ``"node"`` (nearest node);
+        see the module docstring.
     max_snap_m
         Points farther than this from the network get a :class:`SnapWarning`.
     offroad_speed_kph
-        Speed of the off-network leg over the straight-line distance.
+        Speed of the default access model (straight leg), when ``access`` is None.
     where
         Name of the layer, used in messages.
+    access
+        An access model (:mod:`accessibility.engine.access`); its ``columns`` are read
+        from ``points`` when present.
 
     Returns
     -------
     pandas.DataFrame
-        One row per point, in input order: ``point_id``, ``node_id``,
+        One row per point, in input order: ``point_id``, ``node_id`` (the end node the
+        point reaches first as an origin; the engine's searches use both ends),
         ``snap_distance_m`` (straight-line distance to the network), ``along_edge_m``
-        (distance driven along the snapped edge to the node; 0 for method ``"node"``),
-        ``offroad_time_s`` (time of the whole access leg, in seconds).
+        (distance driven along the snapped edge to that node; 0 for method ``"node"``),
+        ``offroad_time_s`` (access leg + that drive, in seconds; ``inf`` when the point
+        lies on a road closed in both directions).
 
     Warns
     -----
     SnapWarning
         Points farther than ``max_snap_m`` from the network (kept, not dropped).
     """
-    options = SnapOptions(method, max_snap_m, offroad_speed_kph)
-    xy = point_coordinates(net, points, id_column=id_column, where=where)
-    snap = snap_xy(net, xy, options)
-    ids = points[id_column].to_numpy()
-    warn_far(ids, snap.distance_m, options.max_snap_m, where=where)
+    options = SnapOptions(method, max_snap_m, offroad_speed_kph, access)
+    ids, snap = snap_layer(net, points, id_column=id_column, where=where, options=options)
     return pd.DataFrame(
         {
             C.POINT_ID: ids,

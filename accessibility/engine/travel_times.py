@@ -6,8 +6,14 @@ the same graph (parallel edges: the fastest). Trips are *to* the destinations (t
 service), so the searches start from the destinations on the reversed graph: one search
 per destination node, or a single multi-source search for "the nearest".
 
-Times include the access legs at both ends (see :mod:`accessibility.engine.snapping`):
-``time = offroad(origin) + network(origin node → destination node) + offroad(destination)``.
+Snapping is exact and direction-aware (see :mod:`accessibility.engine.snapping`): a point
+links to both ends of its edge in the directions the road allows, so
+``time = min over the links of [access(origin) + drive to an end node of its edge +
+network(node → node) + drive from an end node of the destination's edge +
+access(destination)]``, or the direct drive when both lie on the same edge; this equals
+a plain Dijkstra on the graph with every projection inserted as a node. Searches start
+from the links with their times as offsets (a virtual source node, scipy having no
+per-source start time).
 
 The tables are tidy and long, with columns ``origin_id``, ``destination_id``,
 ``travel_time_min``; an unreachable pair, or one beyond ``limit_min``, has NaN.
@@ -34,16 +40,21 @@ from accessibility.core.errors import NetworkError
 from accessibility.engine.snapping import (
     DEFAULT_SNAP,
     SnapOptions,
+    _closed,
+    _pieces,
     _Snap,
     edge_geometries,
-    point_coordinates,
-    snap_xy,
-    warn_far,
+    same_piece_s,
+    snap_layer,
 )
 from accessibility.network.graph import RoadNetwork
 
 #: Largest Dijkstra output kept in memory at once (float64 cells), ~256 MB.
 _MAX_CELLS = 32_000_000
+
+#: Added to the weights of a virtual source's edges (csgraph reads 0 as "no edge"), and
+#: subtracted from the times found.
+_SHIFT = 1.0
 
 _REVERSED: weakref.WeakKeyDictionary[RoadNetwork, sp.csr_matrix] = weakref.WeakKeyDictionary()
 
@@ -95,6 +106,41 @@ def node_times(
     )
 
 
+def _best_per_node(src: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Positions in ``src`` of the smallest offset at each distinct node (first on ties)."""
+    order = np.lexsort((np.arange(len(src)), off, src))
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = src[order][1:] != src[order][:-1]
+    return order[keep]
+
+
+def _virtual_source_search(
+    A: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Dijkstra from a virtual node linked to each of ``nodes`` (distinct) by an edge
+    of its offset: scipy's csgraph has no per-source start time, so the virtual node
+    (index n, appended to the CSR matrix) carries them. Returns the times and the
+    predecessors of the n real nodes (``n`` = reached straight from the virtual node).
+    """
+    n = A.shape[0]
+    aug = _with_virtual_sources(A, nodes, offsets, np.zeros(len(nodes), dtype=np.int64), 1)
+    dist, pred = dijkstra(
+        aug, directed=True, indices=n, limit=limit + _SHIFT, return_predecessors=True
+    )
+    return dist[:n] - _SHIFT, pred[:n].astype(np.int64)
+
+
+def _roots(pred: np.ndarray, n: int) -> np.ndarray:
+    """The first node of each node's path after the virtual node ``n`` (pointer jumping
+    up the predecessor tree: log(depth) vectorised steps)."""
+    parent = np.where((pred < 0) | (pred == n), np.arange(n), pred)
+    while True:
+        nxt = parent[parent]
+        if np.array_equal(nxt, parent):
+            return parent
+        parent = nxt
+
+
 def nearest_node_times(
     net: RoadNetwork,
     source_nodes: Sequence[int] | np.ndarray,
@@ -132,54 +178,88 @@ def nearest_node_times(
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     off = np.zeros(len(src)) if offsets_s is None else np.asarray(offsets_s, dtype=float)
     limit = np.inf if limit_s is None else float(limit_s)
-    # best source at each source node: the smallest offset (first one on ties)
-    order = np.lexsort((np.arange(len(src)), off, src))
-    keep = np.ones(len(order), dtype=bool)
-    keep[1:] = src[order][1:] != src[order][:-1]
-    best = order[keep]  # positions in src, one per distinct node
+    best = _best_per_node(src, off)  # positions in src, one per distinct node
     node_to_source = np.full(n, -1, dtype=np.int64)
     node_to_source[src[best]] = best
     A = graph_matrix(net, reverse=reverse)
-
     if not off[best].any():
         dist, _, roots = dijkstra(
-            A,
-            directed=True,
-            indices=src[best],
-            limit=limit,
-            min_only=True,
+            A, directed=True, indices=src[best], limit=limit, min_only=True,
             return_predecessors=True,
-        )
+        )  # fmt: skip
         roots = np.asarray(roots, dtype=np.int64)
-        source = np.where(roots >= 0, node_to_source[np.maximum(roots, 0)], -1)
-        return dist, source
-
-    # A virtual node n with an edge of weight offset + shift to each source node. The
-    # shift keeps the weights > 0 (csgraph reads 0 as "no edge") and is subtracted after.
-    shift = 1.0
-    aug = sp.csr_matrix(
-        (
-            np.concatenate([A.data, off[best] + shift]),
-            np.concatenate([A.indices, src[best]]),
-            np.concatenate([A.indptr, [A.nnz + len(best)]]),
-        ),
-        shape=(n + 1, n + 1),
-    )
-    dist, pred = dijkstra(
-        aug, directed=True, indices=n, limit=limit + shift, return_predecessors=True
-    )
-    dist = dist[:n] - shift
-    # The source of a node is the first node of its path after the virtual node: follow
-    # the predecessor tree up by pointer jumping (log(depth) vectorised steps).
-    pred = pred[:n].astype(np.int64)
-    parent = np.where((pred < 0) | (pred == n), np.arange(n), pred)
-    while True:
-        nxt = parent[parent]
-        if np.array_equal(nxt, parent):
-            break
-        parent = nxt
-    source = np.where(np.isfinite(dist), node_to_source[parent], -1)
+        return dist, np.where(roots >= 0, node_to_source[np.maximum(roots, 0)], -1)
+    dist, pred = _virtual_source_search(A, src[best], off[best], limit)
+    source = np.where(np.isfinite(dist), node_to_source[_roots(pred, n)], -1)
     return dist, source
+
+
+def _flat_links(nodes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The finite links of (m, 2) link arrays, flat: nodes, times and the point of each."""
+    ok = np.isfinite(times)
+    owner = np.broadcast_to(np.arange(len(nodes))[:, None], nodes.shape)
+    return nodes[ok], times[ok], owner[ok]
+
+
+def snapped_node_times(
+    net: RoadNetwork, points: _Snap, *, to_points: bool = True, limit_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time between every node and the nearest of the snapped ``points`` (exact links).
+
+    ``to_points`` True: from each node *to* the points (they are destinations, reached
+    through their ``in`` links); False: from the points (origins, ``out`` links) to each
+    node. Returns the seconds per node and the position of the nearest point (-1: none).
+    """
+    if to_points:
+        nodes, times, owner = _flat_links(points.in_node, points.in_s)
+    else:
+        nodes, times, owner = _flat_links(points.out_node, points.out_s)
+    dist, src = nearest_node_times(net, nodes, offsets_s=times, reverse=to_points, limit_s=limit_s)
+    return dist, np.where(src >= 0, owner[np.maximum(src, 0)], -1)
+
+
+def _same_piece_pairs(origins: _Snap, destinations: _Snap) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (origin, destination) of the pairs on the same piece (or same node when
+    snapped to nodes): the only pairs that may be joined directly."""
+
+    def key(s: _Snap) -> np.ndarray:
+        return np.where(s.piece >= 0, s.piece, -1 - s.node)
+
+    o = pd.DataFrame({"k": key(origins), "o": np.arange(len(origins))})
+    d = pd.DataFrame({"k": key(destinations), "d": np.arange(len(destinations))})
+    pairs = o.merge(d, on="k")
+    return pairs["o"].to_numpy(dtype=np.int64), pairs["d"].to_numpy(dtype=np.int64)
+
+
+def nearest_snapped(
+    net: RoadNetwork, origins: _Snap, destinations: _Snap, *, limit_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds from each snapped origin to its nearest snapped destination, and which.
+
+    One multi-source search from the destinations' links on the reversed graph; each
+    origin takes the better of its two links, or the direct drive to a destination on
+    its own piece. Returns ``inf`` / -1 where none is reached (or beyond ``limit_s``).
+    """
+    dist, which = snapped_node_times(net, destinations, to_points=True, limit_s=limit_s)
+    cand = origins.out_s + dist[origins.out_node]  # (m, 2)
+    side = np.argmin(cand, axis=1)
+    rows = np.arange(len(origins))
+    total = cand[rows, side]
+    dest = np.where(np.isfinite(total), which[origins.out_node[rows, side]], -1)
+    io, jd = _same_piece_pairs(origins, destinations)
+    if len(io):
+        direct = same_piece_s(origins, destinations, io, jd)
+        order = np.lexsort((jd, direct, io))  # by origin, fastest, then input order
+        first = order[np.r_[True, io[order][1:] != io[order][:-1]]]
+        io, jd, direct = io[first], jd[first], direct[first]
+        better = direct < total[io]
+        total[io[better]] = direct[better]
+        dest[io[better]] = jd[better]
+    if limit_s is not None:
+        beyond = total > limit_s
+        total[beyond] = np.inf
+        dest[beyond] = -1
+    return total, dest
 
 
 # ----------------------------------------------------------------------------------------
@@ -189,11 +269,8 @@ def nearest_node_times(
 def _snap_layer(
     net: RoadNetwork, gdf: gpd.GeoDataFrame, id_column: str, where: str, snap: SnapOptions
 ) -> tuple[np.ndarray, _Snap]:
-    xy = point_coordinates(net, gdf, id_column=id_column, where=where)
-    s = snap_xy(net, xy, snap)
-    ids = gdf[id_column].to_numpy()
-    warn_far(ids, s.distance_m, snap.max_snap_m, where=where)
-    return ids, s
+    """Kept for callers of 0.2: :func:`~accessibility.engine.snapping.snap_layer`."""
+    return snap_layer(net, gdf, id_column=id_column, where=where, options=snap)
 
 
 def _take_ids(ids: np.ndarray, idx: np.ndarray) -> pd.Series:
@@ -230,8 +307,9 @@ def nearest(
 ) -> pd.DataFrame:
     """The nearest destination (in time) of each origin, and the time to reach it.
 
-    One multi-source Dijkstra from all destinations on the reversed graph, each starting
-    with its own access leg (exact, see :func:`nearest_node_times`).
+    One multi-source Dijkstra from all destinations' links on the reversed graph, each
+    starting with its own access leg and drive along its edge (exact, see
+    :func:`nearest_snapped`).
 
     Parameters
     ----------
@@ -254,16 +332,7 @@ def nearest(
     """
     oids, osnap = _snap_layer(net, origins, origin_id, "origins", snap)
     dids, dsnap = _snap_layer(net, destinations, destination_id, "destinations", snap)
-    limit_s = _limit_s(limit_min)
-    dist, source = nearest_node_times(
-        net, dsnap.node, offsets_s=dsnap.time_s, reverse=True, limit_s=limit_s
-    )
-    total = osnap.time_s + dist[osnap.node]
-    dest = source[osnap.node]
-    if limit_s is not None:
-        beyond = total > limit_s
-        total[beyond] = np.inf
-        dest[beyond] = -1
+    total, dest = nearest_snapped(net, osnap, dsnap, limit_s=_limit_s(limit_min))
     return pd.DataFrame(
         {
             C.ORIGIN_ID: oids,
@@ -273,17 +342,52 @@ def nearest(
     )
 
 
+def _with_virtual_sources(
+    A: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray, owner: np.ndarray, k: int
+) -> sp.csr_matrix:
+    """``A`` with ``k`` virtual nodes appended (rows n .. n+k-1), virtual node j linked to
+    ``nodes[owner == j]`` by edges of ``offsets + _SHIFT`` (they have no incoming edge, so
+    a search from one of them is a search from its links with their start times)."""
+    n = A.shape[0]
+    keep = _best_per_node(owner * n + nodes, offsets)  # one edge per (virtual, node) pair
+    nodes, offsets, owner = nodes[keep], offsets[keep], owner[keep]
+    order = np.lexsort((nodes, owner))
+    counts = np.bincount(owner, minlength=k)
+    return sp.csr_matrix(
+        (
+            np.concatenate([A.data, offsets[order] + _SHIFT]),
+            np.concatenate([A.indices, nodes[order]]),
+            np.concatenate([A.indptr, A.nnz + np.cumsum(counts)]),
+        ),
+        shape=(n + k, n + k),
+    )
+
+
 def _origin_by_destination_s(
     net: RoadNetwork, osnap: _Snap, dsnap: _Snap, limit_s: float | None
 ) -> np.ndarray:
-    """Total times in seconds, shape (n_destinations, n_origins), inf beyond / unreached."""
-    dnodes, dinv = np.unique(dsnap.node, return_inverse=True)
-    chunk = max(1, _MAX_CELLS // max(net.n_nodes, 1))
-    net_s = np.empty((len(dnodes), len(osnap.node)))
-    for start in range(0, len(dnodes), chunk):
-        block = node_times(net, dnodes[start : start + chunk], reverse=True, limit_s=limit_s)
-        net_s[start : start + chunk] = block[:, osnap.node]
-    total = net_s[dinv] + dsnap.time_s[:, None] + osnap.time_s[None, :]
+    """Total times in seconds, shape (n_destinations, n_origins), inf beyond / unreached.
+
+    One search per destination on the reversed graph, from a virtual node standing for
+    its links (one per destination, all in one augmented matrix); each origin takes the
+    better of its two links; pairs on the same piece may also drive directly.
+    """
+    n, md = net.n_nodes, len(dsnap)
+    nodes, offs, owner = _flat_links(dsnap.in_node, dsnap.in_s)
+    A = _with_virtual_sources(graph_matrix(net, reverse=True), nodes, offs, owner, md)
+    limit = np.inf if limit_s is None else float(limit_s) + _SHIFT
+    on, os_ = osnap.out_node, osnap.out_s
+    chunk = max(1, _MAX_CELLS // max(n, 1))
+    total = np.empty((md, len(osnap)))
+    for start in range(0, md, chunk):
+        idx = np.arange(start, min(start + chunk, md)) + n
+        block = dijkstra(A, directed=True, indices=idx, limit=limit)  # (chunk, n + md)
+        total[start : start + chunk] = (
+            np.minimum(block[:, on[:, 0]] + os_[:, 0], block[:, on[:, 1]] + os_[:, 1]) - _SHIFT
+        )
+    io, jd = _same_piece_pairs(osnap, dsnap)
+    if len(io):
+        np.minimum.at(total, (jd, io), same_piece_s(osnap, dsnap, io, jd))
     if limit_s is not None:
         total[total > limit_s] = np.inf
     return total
@@ -301,7 +405,8 @@ def od_matrix(
 ) -> pd.DataFrame:
     """Travel times of every origin-destination pair, as a long table.
 
-    One Dijkstra per distinct destination node on the reversed graph (destinations are
+    One Dijkstra per distinct node the destinations are reached from (their two links,
+    see :mod:`accessibility.engine.snapping`) on the reversed graph (destinations are
     usually the fewer), stopped at ``limit_min`` when given.
 
     Returns
@@ -385,20 +490,69 @@ class RouteResult:
     """Network nodes passed, from the origin's node to the destination's node."""
 
 
-def _leg_line(net: RoadNetwork, point: np.ndarray, s: _Snap, i: int, geoms: np.ndarray) -> list:
-    """Coordinates from a point to its node: straight to the road, then along the edge."""
-    coords = [tuple(point)]
-    e = int(s.edge[i])
-    if e >= 0:
-        g = geoms[e]
+def _leg_line(
+    net: RoadNetwork, s: _Snap, i: int, side: int, *, to_node: bool
+) -> tuple[list, float]:
+    """Coordinates from point ``i`` along its piece to end ``side`` (0: the piece's u, 1:
+    its v), reversed when ``to_node`` is False, and the length driven along the piece."""
+    coords = [tuple(s.xy[i])]
+    f = float(s.fraction[i])
+    driven = 0.0
+    if s.piece[i] >= 0:
+        pc = _pieces(net)
+        g = pc.geoms[s.piece[i]]
         glen = g.length
-        f = float(s.fraction[i])
-        end = 0.0 if f <= 0.5 else 1.0
-        part = substring(g, f * glen, end * glen)
+        part = substring(g, f * glen, float(side) * glen)
         coords.extend(shapely.get_coordinates(part).tolist())
-    node = net.nodes.iloc[int(s.node[i])]
-    coords.append((float(node["x"]), float(node["y"])))
-    return coords
+        driven = (f if side == 0 else 1.0 - f) * float(pc.length_m[s.piece[i]])
+    node = int(s.out_node[i, side])
+    coords.append((float(net.nodes["x"].iat[node]), float(net.nodes["y"].iat[node])))
+    return (coords if to_node else coords[::-1]), driven
+
+
+def _network_path(net: RoadNetwork, pred: np.ndarray, end: int) -> tuple[list[int], list[int]]:
+    """Nodes of the predecessor path from the virtual source to ``end`` and the open
+    edge rows used (the fastest of parallel edges, as in :meth:`RoadNetwork.csr`)."""
+    path = [end]
+    while pred[path[-1]] != net.n_nodes:
+        path.append(int(pred[path[-1]]))
+    path.reverse()
+    e = net.edges
+    rows = np.flatnonzero(~_closed(net))
+    u, v = e[C.U].to_numpy()[rows], e[C.V].to_numpy()[rows]
+    tt = e[C.TRAVEL_TIME_S].to_numpy(dtype=float)[rows]
+    pairs = pd.MultiIndex.from_arrays([path[:-1], path[1:]])
+    cand = np.flatnonzero(pd.MultiIndex.from_arrays([u, v]).isin(pairs))
+    cand = cand[np.lexsort((tt[cand], v[cand], u[cand]))]
+    pick: dict[tuple[int, int], int] = {}
+    for i in cand:
+        pick.setdefault((int(u[i]), int(v[i])), int(rows[i]))
+    return path, [pick[(p, q)] for p, q in itertools.pairwise(path)]
+
+
+def _route_line(coords: list) -> LineString:
+    arr = np.asarray(coords, dtype=float)
+    keep = np.ones(len(arr), dtype=bool)
+    keep[1:] = np.any(arr[1:] != arr[:-1], axis=1)
+    arr = arr[keep]
+    if len(arr) == 1:
+        arr = np.vstack([arr, arr])
+    return LineString(arr)
+
+
+def _direct_route(net: RoadNetwork, s: _Snap, time_s: float) -> RouteResult:
+    """The route of two points joined along their own piece (or identical)."""
+    coords = [tuple(s.xy[0])]
+    driven = 0.0
+    if s.piece[0] >= 0 and not np.array_equal(s.xy[0], s.xy[1]):
+        pc = _pieces(net)
+        g = pc.geoms[s.piece[0]]
+        f0, f1 = float(s.fraction[0]), float(s.fraction[1])
+        part = substring(g, f0 * g.length, f1 * g.length)
+        coords.extend(shapely.get_coordinates(part).tolist())
+        driven = abs(f1 - f0) * float(pc.length_m[s.piece[0]]) + float(s.distance_m.sum())
+    coords.append(tuple(s.xy[1]))
+    return RouteResult(driven / 1000.0, time_s / 60.0, _route_line(coords), ())
 
 
 def route(
@@ -426,55 +580,42 @@ def route(
     Raises
     ------
     NetworkError
-        No route joins the two points (their nodes lie in unconnected parts).
+        No route joins the two points (they lie in unconnected parts, or beside a road
+        closed both ways).
     """
     pts = gpd.GeoDataFrame(
         {"id": ["origin", "destination"]},
         geometry=[origin, destination],
         crs=net.crs if crs is None else crs,
     )
-    xy = point_coordinates(net, pts, id_column="id", where="route")
-    s = snap_xy(net, xy, snap)
-    warn_far(np.array(["origin", "destination"]), s.distance_m, snap.max_snap_m, where="route")
-    a, b = int(s.node[0]), int(s.node[1])
-    dist, pred = dijkstra(graph_matrix(net), directed=True, indices=a, return_predecessors=True)
-    if not np.isfinite(dist[b]):
+    _, s = _snap_layer(net, pts, "id", "route", snap)
+    o, d = s.take(np.array([0])), s.take(np.array([1]))
+    nodes, offs, _ = _flat_links(o.out_node, o.out_s)
+    best = _best_per_node(nodes, offs)
+    dist, pred = _virtual_source_search(graph_matrix(net), nodes[best], offs[best], np.inf)
+    via = dist[d.in_node[0]] + d.in_s[0]
+    side_d = int(np.lexsort((d.in_s[0], via))[0])  # on ties, the shorter drive on the edge
+    direct = float(same_piece_s(o, d, np.array([0]), np.array([0]))[0])
+    if np.isfinite(direct) and direct <= via[side_d]:
+        return _direct_route(net, s, direct)
+    if not np.isfinite(via[side_d]):
         raise NetworkError(
-            f"route: no path from the origin's node {a} to the destination's node {b} "
-            "(they lie in unconnected parts of the network)"
+            "route: no path from the origin to the destination (they lie in unconnected "
+            f"parts of the network, near nodes {int(s.node[0])} and {int(s.in_node[1, 0])}, "
+            "or beside a road closed in both directions)"
         )
-    path = [b]
-    while path[-1] != a:
-        path.append(int(pred[path[-1]]))
-    path.reverse()
+    path, chosen = _network_path(net, pred, int(d.in_node[0, side_d]))
+    # the origin's link that starts the path (the faster one if both ends are that node)
+    side_o = int(np.argmin(np.where(o.out_node[0] == path[0], o.out_s[0], np.inf)))
     geoms = edge_geometries(net)
-    # the edge used between consecutive nodes: the fastest of parallel edges, as in csr()
     e = net.edges
-    u, v = e[C.U].to_numpy(), e[C.V].to_numpy()
-    tt = e[C.TRAVEL_TIME_S].to_numpy(dtype=float)
-    pairs = pd.MultiIndex.from_arrays([path[:-1], path[1:]])
-    cand = np.flatnonzero(pd.MultiIndex.from_arrays([u, v]).isin(pairs))
-    cand = cand[np.lexsort((tt[cand], v[cand], u[cand]))]
-    pick = {}
-    for i in cand:
-        pick.setdefault((int(u[i]), int(v[i])), int(i))
-    chosen = [pick[(p, q)] for p, q in itertools.pairwise(path)]
-    network_s = float(tt[chosen].sum())
+    head, m0 = _leg_line(net, s, 0, side_o, to_node=True)
+    tail, m1 = _leg_line(net, s, 1, side_d, to_node=False)
+    coords = head + [c for i in chosen for c in shapely.get_coordinates(geoms[i]).tolist()] + tail
     network_m = float(e[C.LENGTH_M].to_numpy(dtype=float)[chosen].sum())
-    coords = _leg_line(net, xy[0], s, 0, geoms)
-    for i in chosen:
-        coords.extend(shapely.get_coordinates(geoms[i]).tolist())
-    coords.extend(reversed(_leg_line(net, xy[1], s, 1, geoms)))
-    arr = np.asarray(coords, dtype=float)
-    keep = np.ones(len(arr), dtype=bool)
-    keep[1:] = np.any(arr[1:] != arr[:-1], axis=1)
-    arr = arr[keep]
-    if len(arr) == 1:
-        arr = np.vstack([arr, arr])
-    legs_m = float(s.distance_m.sum() + s.along_m.sum())
     return RouteResult(
-        distance_km=(network_m + legs_m) / 1000.0,
-        time_min=(network_s + float(s.time_s.sum())) / 60.0,
-        geometry=LineString(arr),
+        distance_km=(network_m + m0 + m1 + float(s.distance_m.sum())) / 1000.0,
+        time_min=float(via[side_d]) / 60.0,
+        geometry=_route_line(coords),
         nodes=tuple(path),
     )

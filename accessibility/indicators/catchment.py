@@ -31,16 +31,19 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from pydantic import AfterValidator, Field
 
 from accessibility.core import columns as C
+from accessibility.core import params
 from accessibility.core.errors import DataError, DuplicateIdError
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml, require_columns, warn
+from accessibility.core.validate import require_columns, warn
 
 CATCHMENT_FILE = Path("indicators") / "catchment.toml"
 
@@ -201,22 +204,48 @@ class CatchmentParameters:
     sources: Mapping[str, str]
 
 
-def _bands(raw: Any, where: str) -> dict[float, float]:
-    if not isinstance(raw, list) or not raw:
-        raise DataError(f"{where}: 'bands' must be a non-empty list of {{upper_min, weight}}")
-    out: dict[float, float] = {}
-    for band in raw:
-        try:
-            out[float(band["upper_min"])] = float(band["weight"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(
-                f"{where}: each band needs a numeric 'upper_min' and 'weight', got {band!r}"
-            ) from exc
-    try:
-        stepwise(out)
-    except ValueError as exc:
-        raise DataError(f"{where}: {exc}") from exc
-    return out
+_Minutes = Annotated[params.Num, Field(gt=0, le=240)]
+
+
+class _Band(params.Schema):
+    upper_min: _Minutes
+    weight: Annotated[params.Num, Field(ge=0, le=1)]
+
+
+def _check_bands(bands: tuple[_Band, ...]) -> tuple[_Band, ...]:
+    stepwise({b.upper_min: b.weight for b in bands})  # its ValueError names the problem
+    if len({b.upper_min for b in bands}) != len(bands):
+        raise ValueError("band upper bounds must differ")
+    return bands
+
+
+_Bands = Annotated[tuple[_Band, ...], Field(min_length=1), AfterValidator(_check_bands)]
+
+
+class _TwoStep(params.Schema):
+    threshold_min: _Minutes
+    source: params.Text = ""
+
+
+class _Banded(params.Schema):
+    bands: _Bands
+    source: params.Text = ""
+
+
+class _Apl(_Banded):
+    #: consultations a year per standardised inhabitant (the legal threshold is 2.5)
+    underserved_below: Annotated[params.Num, Field(gt=0, le=50)]
+    underserved_unit: params.Text = ""
+    underserved_source: params.Text = ""
+
+
+class CatchmentSchema(params.Schema):
+    """The keys of ``catchment.toml`` (times in minutes, 0 < t <= 240; weights in [0, 1])."""
+
+    two_step_fca: _TwoStep
+    enhanced_two_step_fca: _Banded
+    apl: _Apl
+    apl_2012: _Banded
 
 
 def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParameters:
@@ -228,36 +257,25 @@ def load_catchment_parameters(path: str | Path | None = None) -> CatchmentParame
         On a missing or malformed file, naming the file and the field.
     """
     file = Path(path) if path is not None else project_data_dir() / CATCHMENT_FILE
-    raw = read_toml(file, what="catchment parameter file")
+    raw = params.load(file, CatchmentSchema, what="catchment parameter file")
 
-    def table(name: str) -> Mapping[str, Any]:
-        t = raw.get(name)
-        if not isinstance(t, Mapping):
-            raise DataError(f"{file}: missing [{name}] table")
-        return t
-
-    def number(tbl: str, key: str) -> float:
-        v = table(tbl).get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise DataError(f"{file}: [{tbl}] {key} must be a positive number, got {v!r}")
-        return float(v)
+    def bands(table: _Banded) -> Mapping[float, float]:
+        return MappingProxyType({b.upper_min: b.weight for b in table.bands})
 
     sources = {
-        "two_step_fca": str(table("two_step_fca").get("source", "")),
-        "enhanced_two_step_fca": str(table("enhanced_two_step_fca").get("source", "")),
-        "apl": str(table("apl").get("source", "")),
-        "apl_underserved": str(table("apl").get("underserved_source", "")),
-        "apl_2012": str(table("apl_2012").get("source", "")),
+        "two_step_fca": raw.two_step_fca.source,
+        "enhanced_two_step_fca": raw.enhanced_two_step_fca.source,
+        "apl": raw.apl.source,
+        "apl_underserved": raw.apl.underserved_source,
+        "apl_2012": raw.apl_2012.source,
     }
     return CatchmentParameters(
-        two_step_threshold_min=number("two_step_fca", "threshold_min"),
-        e2sfca_bands=_bands(
-            table("enhanced_two_step_fca").get("bands"), f"{file} [enhanced_two_step_fca]"
-        ),
-        apl_bands=_bands(table("apl").get("bands"), f"{file} [apl]"),
-        apl_2012_bands=_bands(table("apl_2012").get("bands"), f"{file} [apl_2012]"),
-        underserved_below=number("apl", "underserved_below"),
-        sources=sources,
+        two_step_threshold_min=raw.two_step_fca.threshold_min,
+        e2sfca_bands=bands(raw.enhanced_two_step_fca),
+        apl_bands=bands(raw.apl),
+        apl_2012_bands=bands(raw.apl_2012),
+        underserved_below=raw.apl.underserved_below,
+        sources=MappingProxyType(sources),
     )
 
 
@@ -339,6 +357,38 @@ def _codes(ids: pd.Series, index: pd.Index, *, what: str, table: str) -> NDArray
     return codes
 
 
+def _times_and_codes(
+    times: pd.DataFrame, demand: pd.Series, supply: pd.Series
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    """The checked times (minutes, NaN = unreachable) and the origin and site positions
+    of each row; unknown ids, negative times and duplicate pairs are errors."""
+    where = "travel-time table"
+    t = pd.to_numeric(times[C.TRAVEL_TIME_MIN], errors="coerce").to_numpy(dtype=np.float64)
+    not_numbers = np.isnan(t) & times[C.TRAVEL_TIME_MIN].notna().to_numpy()
+    if not_numbers.any():
+        raise DataError(f"{where}: column {C.TRAVEL_TIME_MIN!r} holds non-numeric values")
+    if (t < 0).any():
+        raise DataError(
+            f"{where}: column {C.TRAVEL_TIME_MIN!r} has {int((t < 0).sum())} negative "
+            f"time(s), min {np.nanmin(t)}; expected minutes >= 0 or NaN (unreachable)"
+        )
+
+    o = _codes(times[C.ORIGIN_ID], demand.index, what="origin id", table="demand")
+    d = _codes(times[C.DESTINATION_ID], supply.index, what="destination id", table="supply")
+    # duplicate pairs, found on integer keys (hashing the id pairs is much slower)
+    key = o.astype(np.int64) * len(supply) + d
+    sorted_key = np.sort(key)
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        dup = pd.Series(key).duplicated().to_numpy()
+        pairs = times.loc[dup, [C.ORIGIN_ID, C.DESTINATION_ID]].head(5)
+        sample = ", ".join(f"{a}->{b}" for a, b in pairs.itertuples(index=False))
+        raise DuplicateIdError(
+            f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
+            f"than once, e.g. {sample}"
+        )
+    return t, o, d
+
+
 def _fca(
     times: pd.DataFrame,
     demand: pd.Series,
@@ -366,29 +416,7 @@ def _fca(
             )
         weights_pop = weights_pop.reindex(demand.index)
 
-    t = pd.to_numeric(times[C.TRAVEL_TIME_MIN], errors="coerce").to_numpy(dtype=np.float64)
-    not_numbers = np.isnan(t) & times[C.TRAVEL_TIME_MIN].notna().to_numpy()
-    if not_numbers.any():
-        raise DataError(f"{where}: column {C.TRAVEL_TIME_MIN!r} holds non-numeric values")
-    if (t < 0).any():
-        raise DataError(
-            f"{where}: column {C.TRAVEL_TIME_MIN!r} has {int((t < 0).sum())} negative "
-            f"time(s), min {np.nanmin(t)}; expected minutes >= 0 or NaN (unreachable)"
-        )
-
-    o = _codes(times[C.ORIGIN_ID], demand.index, what="origin id", table="demand")
-    d = _codes(times[C.DESTINATION_ID], supply.index, what="destination id", table="supply")
-    # duplicate pairs, found on integer keys (hashing the id pairs is much slower)
-    key = o.astype(np.int64) * len(supply) + d
-    sorted_key = np.sort(key)
-    if (sorted_key[1:] == sorted_key[:-1]).any():
-        dup = pd.Series(key).duplicated().to_numpy()
-        pairs = times.loc[dup, [C.ORIGIN_ID, C.DESTINATION_ID]].head(5)
-        sample = ", ".join(f"{a}->{b}" for a, b in pairs.itertuples(index=False))
-        raise DuplicateIdError(
-            f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
-            f"than once, e.g. {sample}"
-        )
+    t, o, d = _times_and_codes(times, demand, supply)
 
     w = np.asarray(decay(t), dtype=np.float64)
     if w.shape != t.shape:

@@ -1,6 +1,6 @@
 """The territory's diagnostic: access times, gammes, supply against demand, priorities.
 
-:func:`run_diagnostic` takes a :class:`~accessibility.pipeline.Study` and returns, in
+:func:`run_diagnostic` takes a :class:`~accessibility.engine.study.Study` and returns, in
 memory, the indicator tables that the exports, the maps and the report show:
 
 * every population cell and every commune: time to the nearest service of each category
@@ -14,18 +14,19 @@ memory, the indicator tables that the exports, the maps and the report show:
 from __future__ import annotations
 
 import logging
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from accessibility.core import columns as C
+from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
 from accessibility.engine.travel_times import od_matrix
@@ -36,15 +37,50 @@ from accessibility.indicators.priority import Criterion, load_criteria, rank_com
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+
 log = logging.getLogger(__name__)
 
 AGE_GROUPS = {"all": C.POP_TOTAL, "65plus": C.POP_65PLUS, "under15": C.POP_UNDER15}
 
 
-def load_parameters(path: Path | None = None) -> dict[str, Any]:
+class _Supply(_params.Schema):
+    #: consultations a year per practitioner: 100 to 20,000 (DREES: about 4,900 a year)
+    consultations_per_practitioner: Annotated[_params.Num, Field(ge=100, le=20_000)]
+    source: _params.Text = ""
+
+
+class _Catchment(_params.Schema):
+    limit_min: Annotated[_params.Num, Field(gt=0, le=240)]
+
+
+class DiagnosticSchema(_params.Schema):
+    """The keys of ``diagnostic.toml``: ``[supply.<category>]`` and ``[catchment]``."""
+
+    supply: Mapping[str, _Supply]
+    catchment: _Catchment
+
+
+def load_parameters(path: Path | None = None) -> Mapping[str, Any]:
+    """Read and check ``data/indicators/diagnostic.toml``; a read-only nested mapping."""
     path = path or project_data_dir() / "indicators" / "diagnostic.toml"
-    with Path(path).open("rb") as fh:
-        return tomllib.load(fh)
+    raw = _params.load(path, DiagnosticSchema, what="diagnostic parameter file")
+    return _params.freeze(raw.model_dump())
+
+
+class DiagnosticMeta(TypedDict):
+    """What :func:`run_diagnostic` records beside its tables."""
+
+    categories: list[str]
+    """Categories computed (those with at least one service)."""
+    categories_without_service: list[str]
+    gamme_poles: dict[str, list[str]]
+    """Per gamme, the codes of its pole communes."""
+    gamme_missing_types: dict[str, list[str]]
+    """Per gamme, the equipment types found nowhere in the study area."""
+    consultations_per_practitioner: float | None
+    """The APL parameter; None without general practitioners."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,13 +88,23 @@ class Diagnostic:
     """The indicator tables of one territory (see the module docstring)."""
 
     cells: gpd.GeoDataFrame
+    """One row per population cell: times, gammes, supply indicators, age shares,
+    priority score and reasons; polygon geometry."""
     communes: gpd.GeoDataFrame
+    """One row per commune: population-weighted means of its cells, each followed by
+    the population left out of it (``<indicator>_unreachable_pop``), the population
+    beyond each threshold, age shares, priority score and reasons."""
     epci: pd.DataFrame
+    """Per EPCI and indicator: :func:`~accessibility.indicators.nearest.weighted_summary`
+    figures (mean, median, p90, population beyond, population unreachable)."""
     territory: pd.DataFrame
+    """The same figures for the whole territory."""
     priority: pd.DataFrame
+    """The communes ranked by priority score (rank, score, reasons, EPCI)."""
     indicators: pd.DataFrame
-    """One row per indicator: column, label (French), threshold, unit, source."""
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    """One row per indicator: column, label (French), threshold, threshold policy."""
+    meta: DiagnosticMeta | Mapping[str, Any] = field(default_factory=dict)
+    """:class:`DiagnosticMeta` for a diagnostic made by :func:`run_diagnostic`."""
 
 
 def _time_column(key: str) -> str:
@@ -126,7 +172,7 @@ def _summaries(
 
 
 def run_diagnostic(
-    study: Any,
+    study: Study,
     *,
     categories: Mapping[str, Category] | None = None,
     criteria: tuple[Criterion, ...] | None = None,
@@ -134,103 +180,47 @@ def run_diagnostic(
 ) -> Diagnostic:
     """Compute every indicator of the territory (see the module docstring)."""
     layers = study.layers
-    net = study.network
     cats = dict(categories or load_categories())
     criteria = criteria or load_criteria()
     params = dict(parameters or load_parameters())
-    services = layers.services
     cells = layers.cells.copy()
     points = demand_points(cells)
-
-    # --- time to the nearest service of each category ----------------------------------
-    present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
-    absent = [k for k in cats if not cats[k].history and k not in present]
-    if absent:
-        log.warning("no service at all for categories %s: not computed", ", ".join(absent))
-    svc = services.reset_index(drop=True)
-    reach = Reach(net, points, svc, origin_id=C.CELL_ID, destination_id=C.SERVICE_ID)
-    for key in present:
-        cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
-    log.info("times to %d categories for %d cells", len(present), len(cells))
-
-    # --- INSEE gammes --------------------------------------------------------------------
+    present, absent = _nearest_times(study, cells, points, cats)
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
-    g = gamme_access(net, points, origin_id=C.CELL_ID, area=area, paths=study.paths)
+    g = gamme_access(study.network, points, origin_id=C.CELL_ID, area=area, paths=study.paths)
     for col in g.times.columns:
         if col != C.CELL_ID:
             cells[col] = g.times[col].to_numpy()
-
-    # --- supply against demand: general practitioners -----------------------------------
     gp_key = "general_practitioner"
     if gp_key in present:
-        supply_cols = _supply_indicators(
-            study, cells, points, svc[svc[C.CATEGORY] == gp_key], area, params, gp_key
-        )
-        for col, values in supply_cols.items():
+        svc = layers.services.reset_index(drop=True)
+        gp = svc[svc[C.CATEGORY] == gp_key]
+        for col, values in _supply_indicators(
+            study, cells, points, gp, area, params, gp_key
+        ).items():
             cells[col] = values
-
-    # --- ages ------------------------------------------------------------------------------
     # shares of the residents (a seasonal scenario adds visitors to pop_total only)
     residents = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
     with np.errstate(invalid="ignore", divide="ignore"):
         cells["share_65plus"] = cells[C.POP_65PLUS] / residents
         cells["share_under15"] = cells[C.POP_UNDER15] / residents
-
-    # --- communes: population-weighted means of their cells ------------------------------
-    communes = layers.communes.copy()
-    w = cells[C.POP_TOTAL].to_numpy(dtype=float)
-    value_cols = [
-        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
-    ]
-    grouped = cells.groupby(C.COMMUNE_CODE)
-    agg = pd.DataFrame(index=communes[C.COMMUNE_CODE])
-    agg["grid_population"] = grouped[C.POP_TOTAL].sum()
-    agg[C.POP_65PLUS] = grouped[C.POP_65PLUS].sum()
-    agg[C.POP_UNDER15] = grouped[C.POP_UNDER15].sum()
-    for col in value_cols:
-        v = cells[col].to_numpy(dtype=float)
-        ok = np.isfinite(v)
-        num = pd.Series(np.where(ok, v * w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
-        den = pd.Series(np.where(ok, w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
-        agg[col] = (num / den.where(den > 0)).reindex(agg.index)
     indicators = _indicator_rows(cats, present)
-    for ind in indicators:
-        col = ind["indicator"]
-        far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
-        agg[col.replace("_min", "_beyond_pop")] = (
-            pd.Series(np.where(far, w, 0.0)).groupby(cells[C.COMMUNE_CODE].to_numpy()).sum()
-        )
-    agg["resident_grid_population"] = (
-        cells.groupby(C.COMMUNE_CODE)["pop_resident"].sum()
-        if "pop_resident" in cells.columns
-        else agg["grid_population"]
-    )
-    agg["share_65plus"] = agg[C.POP_65PLUS] / agg["resident_grid_population"]
-    agg["share_under15"] = agg[C.POP_UNDER15] / agg["resident_grid_population"]
-    communes = communes.join(agg, on=C.COMMUNE_CODE)
-
-    # --- priorities ------------------------------------------------------------------------
-    cell_scores = score(cells, criteria, where="cells")
-    cells = pd.concat([cells, cell_scores], axis=1)
+    communes = layers.communes.join(_commune_table(cells, layers.communes, indicators),
+                                    on=C.COMMUNE_CODE)  # fmt: skip
+    cells = pd.concat([cells, score(cells, criteria, where="cells")], axis=1)
     communes = pd.concat([communes, score(communes, criteria, where="communes")], axis=1)
     priority = rank_communes(
         communes.drop(columns=["priority_score", "n_criteria", "reasons"]), criteria
-    )
-    priority = priority.merge(
-        communes[[C.COMMUNE_CODE, C.EPCI_CODE]], on=C.COMMUNE_CODE, how="left"
-    )
-
-    # --- summaries -------------------------------------------------------------------------
+    ).merge(communes[[C.COMMUNE_CODE, C.EPCI_CODE]], on=C.COMMUNE_CODE, how="left")
     with_epci = cells.merge(
         communes[[C.COMMUNE_CODE, C.EPCI_CODE, C.EPCI_NAME]], on=C.COMMUNE_CODE, how="left"
     )
     epci = _summaries(with_epci, indicators, by=C.EPCI_CODE)
     names = communes.drop_duplicates(C.EPCI_CODE).set_index(C.EPCI_CODE)[C.EPCI_NAME]
     epci.insert(1, C.EPCI_NAME, epci[C.EPCI_CODE].map(names))
-    territory = _summaries(cells, indicators, by=None)
-    meta = {
+    meta: DiagnosticMeta = {
         "categories": present,
         "categories_without_service": absent,
         "gamme_poles": g.poles,
@@ -243,15 +233,90 @@ def run_diagnostic(
         cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=layers.cells.crs),
         communes=gpd.GeoDataFrame(communes, geometry="geometry", crs=layers.communes.crs),
         epci=epci,
-        territory=territory,
+        territory=_summaries(cells, indicators, by=None),
         priority=priority,
         indicators=pd.DataFrame(indicators),
         meta=meta,
     )
 
 
+def _nearest_times(
+    study: Study, cells: pd.DataFrame, points: gpd.GeoDataFrame, cats: Mapping[str, Category]
+) -> tuple[list[str], list[str]]:
+    """Add each cell's time to the nearest service of every category that has one.
+
+    Returns the categories computed and those without any service (a warning)."""
+    services = study.layers.services
+    present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
+    absent = [k for k in cats if not cats[k].history and k not in present]
+    if absent:
+        log.warning("no service at all for categories %s: not computed", ", ".join(absent))
+    svc = services.reset_index(drop=True)
+    reach = Reach(study.network, points, svc, origin_id=C.CELL_ID, destination_id=C.SERVICE_ID)
+    for key in present:
+        cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
+    log.info("times to %d categories for %d cells", len(present), len(cells))
+    return present, absent
+
+
+def unreachable_column(column: str) -> str:
+    """The column that reports, beside the commune mean ``column``, the population of the
+    cells left out of it (no value: no service reached): ``time_X_min`` ->
+    ``time_X_unreachable_pop``, ``fca2_X_per_100k`` -> ``fca2_X_unreachable_pop``."""
+    for suffix in ("_min", "_per_100k"):
+        if column.endswith(suffix):
+            return column[: -len(suffix)] + "_unreachable_pop"
+    return column + "_unreachable_pop"
+
+
+def _commune_table(
+    cells: pd.DataFrame, communes: pd.DataFrame, indicators: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """Per commune: population-weighted means of its cells, each with the population of
+    the cells left out of that mean (:func:`unreachable_column`: never silently
+    dropped), the population beyond each threshold, populations and age shares."""
+    w = cells[C.POP_TOTAL].to_numpy(dtype=float)
+    code = cells[C.COMMUNE_CODE].to_numpy()
+    value_cols = [
+        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
+    ]
+    grouped = cells.groupby(C.COMMUNE_CODE)
+    index = pd.Index(communes[C.COMMUNE_CODE])
+    cols: dict[str, pd.Series] = {
+        "grid_population": grouped[C.POP_TOTAL].sum(),
+        C.POP_65PLUS: grouped[C.POP_65PLUS].sum(),
+        C.POP_UNDER15: grouped[C.POP_UNDER15].sum(),
+    }
+    for col in value_cols:
+        v = cells[col].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        num = pd.Series(np.where(ok, v * w, 0.0)).groupby(code).sum()
+        den = pd.Series(np.where(ok, w, 0.0)).groupby(code).sum()
+        cols[col] = num / den.where(den > 0)
+        cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
+    for ind in indicators:
+        col = ind["indicator"]
+        far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
+        cols[col.replace("_min", "_beyond_pop")] = (
+            pd.Series(np.where(far, w, 0.0)).groupby(code).sum()
+        )
+    # one frame at once (column by column, pandas warns of a fragmented frame)
+    agg = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()}, index=index)
+    for col in value_cols:
+        agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
+    residents = grouped["pop_resident"].sum() if "pop_resident" in cells.columns else None
+    return agg.assign(
+        resident_grid_population=agg["grid_population"]
+        if residents is None
+        else residents.reindex(index),
+    ).assign(
+        share_65plus=lambda a: a[C.POP_65PLUS] / a["resident_grid_population"],
+        share_under15=lambda a: a[C.POP_UNDER15] / a["resident_grid_population"],
+    )
+
+
 def _supply_indicators(
-    study: Any,
+    study: Study,
     cells: pd.DataFrame,
     points: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,

@@ -30,19 +30,19 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pydantic import Field, Strict
 
 from accessibility.core import columns as C
-from accessibility.core.errors import DataError
+from accessibility.core import params
+from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import warn
 from accessibility.inputs.communes import current_code_map, load_town_halls
@@ -63,7 +63,6 @@ GAMME_LABELS_FR = {
     "intermediaire": "gamme intermédiaire",
     "superieure": "gamme supérieure",
 }
-_CODE = re.compile(r"[A-G]\d{3}")
 #: How many examples a warning lists.
 _EXAMPLES = 10
 
@@ -98,41 +97,46 @@ class GammeComposition:
         return {g: [t.name for t in ts if not t.codes] for g, ts in self.gammes.items()}
 
 
-def _gamme_type(raw: Any, where: str) -> GammeType:
-    if not isinstance(raw, dict):
-        raise DataError(f"{where}: expected a table with name and bpe2013, got {raw!r}")
-    unknown = set(raw) - {"name", "bpe2013", "basis"}
-    if unknown:
-        raise DataError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise DataError(f"{where}: name must be a non-empty string, got {name!r}")
-    codes = raw.get("bpe2013")
-    if not isinstance(codes, dict):
-        raise DataError(
-            f'{where} ({name}): bpe2013 must be a table {{ TYPEQU = "bpe2013.xlsx column" }}'
-            f" (empty when BPE 2013 has no such type), got {codes!r}"
-        )
-    for code, label in codes.items():
-        if not _CODE.fullmatch(code):
-            raise DataError(f"{where} ({name}): {code!r} is not a BPE TYPEQU code like 'A206'")
-        if not isinstance(label, str) or not label.strip():
-            raise DataError(f"{where} ({name}): the bpe2013.xlsx column of {code} is empty")
-    basis = raw.get("basis", "")
-    if not isinstance(basis, str):
-        raise DataError(f"{where} ({name}): basis must be a string, got {basis!r}")
-    return GammeType(name=name.strip(), codes=dict(codes), basis=basis)
+_Gamme = Literal["proximite", "intermediaire", "superieure"]
+_Code = Annotated[str, Strict(), Field(pattern=r"^[A-G][0-9]{3}$")]
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
-    # a small reader of its own, to be moved onto the project's parameter loader
-    try:
-        with file.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise DataError(f"{file}: gamme composition not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{file}: not valid TOML: {exc}") from exc
+class _TypeSchema(params.Schema):
+    name: params.Str
+    bpe2013: Mapping[_Code, params.Str]
+    """TYPEQU code -> its bpe2013.xlsx column; {} when BPE 2013 has no such type."""
+    basis: params.Text = ""
+
+
+class _MetaSchema(params.Schema):
+    vintage: params.Text = ""
+    gamme_verified: params.Bool = False
+    basis: Mapping[_Gamme, params.Text] = {}
+
+
+class GammesSchema(params.Schema):
+    """``data/indicators/gammes.toml``: ``[meta]`` and ``[[gamme.<gamme>]]`` entries."""
+
+    meta: _MetaSchema = _MetaSchema()
+    gamme: Annotated[Mapping[_Gamme, tuple[_TypeSchema, ...]], Field(min_length=1)]
+
+
+def _check_unique(file: Path, gammes: Mapping[str, tuple[GammeType, ...]]) -> None:
+    """A type name once per gamme; a BPE code in one type of one gamme only."""
+    seen: dict[str, str] = {}
+    for g, types in gammes.items():
+        names = [t.name for t in types]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ParameterError(f"{file}: [[gamme.{g}]] lists the type(s) {', '.join(dup)} twice")
+        for t in types:
+            for code in t.codes:
+                if code in seen:
+                    raise ParameterError(
+                        f"{file}: BPE code {code} is in {seen[code]} and in "
+                        f"[[gamme.{g}]] ({t.name}); a code belongs to one type of one gamme"
+                    )
+                seen[code] = f"[[gamme.{g}]] ({t.name})"
 
 
 def load_gamme_composition(path: Path | str | None = None) -> GammeComposition:
@@ -140,46 +144,22 @@ def load_gamme_composition(path: Path | str | None = None) -> GammeComposition:
 
     Raises
     ------
-    DataError
-        Unknown gamme or field, a type without name, a malformed code, a code or a type
-        name listed twice: the message names the file and the entry.
+    ParameterError
+        Unknown gamme or key, a type without name, a malformed code, a code or a type name
+        listed twice: the message names the file, the entry and what was expected.
     """
     file = Path(path) if path is not None else default_paths().data / GAMMES_FILE
-    raw = _read_toml(file)
-    meta = raw.get("meta", {})
-    gammes_raw = raw.get("gamme")
-    if not isinstance(gammes_raw, dict) or not gammes_raw:
-        raise DataError(f"{file}: no [[gamme.<gamme>]] entries")
-    unknown = set(gammes_raw) - set(GAMMES)
-    if unknown:
-        raise DataError(
-            f"{file}: unknown gamme(s) {', '.join(sorted(unknown))}; expected {', '.join(GAMMES)}"
+    raw = params.load(file, GammesSchema, what="gamme composition")
+    gammes = {
+        g: tuple(
+            GammeType(name=t.name.strip(), codes=dict(t.bpe2013), basis=t.basis)
+            for t in raw.gamme.get(g, ())
         )
-    gammes: dict[str, tuple[GammeType, ...]] = {}
-    seen_codes: dict[str, str] = {}
-    for g in GAMMES:
-        entries = gammes_raw.get(g, [])
-        if not isinstance(entries, list):
-            raise DataError(f"{file}: gamme.{g} must be an array of tables [[gamme.{g}]]")
-        types = tuple(_gamme_type(e, f"{file}: gamme.{g}[{i}]") for i, e in enumerate(entries))
-        names = [t.name for t in types]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise DataError(f"{file}: gamme.{g} lists the type(s) {', '.join(dup)} twice")
-        for t in types:
-            for code in t.codes:
-                if code in seen_codes:
-                    raise DataError(
-                        f"{file}: BPE code {code} is in {seen_codes[code]} and in "
-                        f"gamme.{g} ({t.name}); a code belongs to one type of one gamme"
-                    )
-                seen_codes[code] = f"gamme.{g} ({t.name})"
-        gammes[g] = types
-    verified = meta.get("gamme_verified", False)
-    if not isinstance(verified, bool):
-        raise DataError(f"{file}: [meta] gamme_verified must be true or false")
+        for g in GAMMES
+    }
+    _check_unique(file, gammes)
     return GammeComposition(
-        source=file, vintage=str(meta.get("vintage", "")), verified=verified, gammes=gammes
+        source=file, vintage=raw.meta.vintage, verified=raw.meta.gamme_verified, gammes=gammes
     )
 
 

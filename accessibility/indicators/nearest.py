@@ -140,13 +140,10 @@ class Reach:
 
     def nearest_min(self, mask: np.ndarray | pd.Series) -> np.ndarray:
         """Minutes from each origin to the nearest destination where ``mask`` is True."""
-        from accessibility.engine.travel_times import nearest_node_times
+        from accessibility.engine.travel_times import nearest_snapped
 
         m = np.asarray(mask, dtype=bool)
         if not m.any():
             return np.full(len(self.origin_ids), np.nan)
-        dist, _ = nearest_node_times(
-            self.net, self._d.node[m], offsets_s=self._d.time_s[m], reverse=True
-        )
-        total = self._o.time_s + dist[self._o.node]
+        total, _ = nearest_snapped(self.net, self._o, self._d.take(m))
         return np.where(np.isfinite(total), total / 60.0, np.nan)

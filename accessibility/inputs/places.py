@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from shapely.geometry import Point
 
 from accessibility.core import columns as C
 from accessibility.core.errors import DataError
+from accessibility.core.names import normalise_name
 from accessibility.core.paths import Paths
 from accessibility.inputs.communes import load_town_halls
 
@@ -24,12 +24,6 @@ class Place:
     label: str
     point: Point  # EPSG:4326
     commune_code: str | None = None
-
-
-def _fold(text: str) -> str:
-    """Lower case, no accents, hyphens and apostrophes as spaces ("Saint-Jean" = "saint jean")."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[\s\-'’]+", " ", text.lower()).strip()
 
 
 def resolve_place(
@@ -62,8 +56,9 @@ def resolve_place(
         return Place(
             f"{row[C.COMMUNE_NAME]} ({row[C.COMMUNE_CODE]})", row.geometry, row[C.COMMUNE_CODE]
         )
-    folded = halls[C.COMMUNE_NAME].map(_fold)
-    hit = halls[folded == _fold(text)]
+    # the project's one name normaliser: "St-Jean-de-Maurienne" = "Saint Jean de Maurienne"
+    folded = halls[C.COMMUNE_NAME].astype(str).map(normalise_name)
+    hit = halls[folded == normalise_name(text)]
     if len(hit) > 1 and prefer:
         preferred = hit[hit[C.COMMUNE_CODE].isin(prefer)]
         if len(preferred) == 1:

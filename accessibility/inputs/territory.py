@@ -29,19 +29,20 @@ A third territory needs only a new file (or a path given to ``--territory``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, Field, Strict, model_validator
+
+from accessibility.core import params
 from accessibility.core.errors import TerritoryError
 from accessibility.core.paths import Paths, default_paths
 
 DEFAULT_TERRITORY = "maurienne"
 SELECTORS = ("epci", "insee", "arrondissement", "departement")
-_TOP_KEYS = {"slug", "name", "description", "buffer_km", "crs", "communes", "sources"}
 
 
 @dataclass(frozen=True)
@@ -89,60 +90,109 @@ def territory_file(name: str, paths: Paths | None = None) -> Path:
     return file
 
 
-def load_territory(name: str = DEFAULT_TERRITORY, paths: Paths | None = None) -> Territory:
-    """Read and check a territory file (see the module docstring for its fields)."""
+_CODE = Annotated[str, Strict(), Field(pattern=r"^[0-9][0-9AB][0-9]{0,7}$")]
+_CODES = tuple[_CODE, ...]
+
+
+class _CommunesSchema(params.Schema):
+    epci: _CODES = ()
+    insee: _CODES = ()
+    arrondissement: _CODES = ()
+    departement: _CODES = ()
+    exclude: _CODES = ()
+    expected_count: params.PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _CommunesSchema:
+        if not any(getattr(self, k) for k in SELECTORS):
+            raise ValueError(
+                f"the territory is empty: give at least one of {', '.join(SELECTORS)}"
+            )
+        return self
+
+
+def _relative_source(value: str) -> str:
+    """A network file named in a territory file stays beside it (see :func:`load_territory`)."""
+    p = PurePath(value)
+    if p.is_absolute() or value.startswith("~") or ".." in p.parts:
+        raise ValueError(
+            "expected a catalogued source (data/sources.toml) or a path relative to the territory "
+            "file, inside its folder (an absolute path or '..' is accepted only on the "
+            "command line: --network PATH)"
+        )
+    return value
+
+
+class _NetworkSchema(params.Schema):
+    reader: Literal["travelmapping", "osm", "lines"]
+    source: Annotated[params.Str, AfterValidator(_relative_source)]
+    class_column: params.Str | None = None
+    snap_tolerance_m: Annotated[params.Num, Field(gt=0, le=100)] | None = None
+
+
+class _SourcesSchema(params.Schema):
+    commune_polygons: Annotated[tuple[params.Str, ...], Field(min_length=1)] | None = None
+    census_grid: params.Str | None = None
+    filosofi_grid: params.Str | None = None
+    network: _NetworkSchema | None = None
+
+
+def _metric_crs(value: str) -> str:
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(value)
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not crs.is_projected or not units or not units <= {"metre", "meter"}:
+        raise ValueError("expected a projected CRS in metres (buffers and lengths are in metres)")
+    return value
+
+
+class TerritorySchema(params.Schema):
+    """The keys of a territory file (see the module docstring)."""
+
+    slug: params.Slug
+    name: params.Str
+    description: params.Text = ""
+    #: 0 to 200 km: a buffer beyond a few tens of km reads services of other regions.
+    buffer_km: Annotated[params.Num, Field(ge=0, le=200)] = 20.0
+    crs: Annotated[params.Crs, AfterValidator(_metric_crs)] = "EPSG:2154"
+    communes: _CommunesSchema
+    sources: _SourcesSchema = _SourcesSchema()
+
+
+def load_territory(
+    name: str = DEFAULT_TERRITORY, paths: Paths | None = None, *, network: Path | None = None
+) -> Territory:
+    """Read and check a territory file (see the module docstring for its fields).
+
+    ``network`` is a road-network file the user names explicitly (``--network PATH``):
+    it replaces ``[sources.network].source``. A network ``source`` written in a territory
+    file must be a catalogued source or a path relative to that file, inside its folder,
+    so that a file received from someone else cannot open an arbitrary file.
+    """
     file = territory_file(name, paths)
-    try:
-        with file.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise TerritoryError(f"{file}: not valid TOML ({exc})") from exc
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise TerritoryError(f"{file}: unknown field(s) {', '.join(sorted(unknown))}")
-    for key in ("slug", "name"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise TerritoryError(f"{file}: field {key!r} must be a non-empty string")
-    communes = raw.get("communes")
-    if not isinstance(communes, dict):
-        raise TerritoryError(f"{file}: a [communes] table is required")
-    extra = set(communes) - {*SELECTORS, "exclude", "expected_count"}
-    if extra:
-        raise TerritoryError(
-            f"{file}: [communes] has unknown field(s) {', '.join(sorted(extra))}; "
-            f"expected {', '.join(SELECTORS)}, exclude, expected_count"
-        )
-    selectors: dict[str, tuple[str, ...]] = {}
-    for key in (*SELECTORS, "exclude"):
-        values = communes.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise TerritoryError(f"{file}: [communes].{key} must be a list of strings (codes)")
-        selectors[key] = tuple(values)
-    if not any(selectors[k] for k in SELECTORS):
-        raise TerritoryError(
-            f"{file}: the territory is empty: give at least one of [communes] "
-            f"{', '.join(SELECTORS)}"
-        )
-    buffer_km = raw.get("buffer_km", 20.0)
-    if not isinstance(buffer_km, int | float) or buffer_km < 0:
-        raise TerritoryError(f"{file}: buffer_km must be a number >= 0, got {buffer_km!r}")
-    expected = communes.get("expected_count")
-    if expected is not None and (not isinstance(expected, int) or expected <= 0):
-        raise TerritoryError(f"{file}: [communes].expected_count must be a positive integer")
-    sources = raw.get("sources", {})
-    if not isinstance(sources, dict):
-        raise TerritoryError(f"{file}: [sources] must be a table")
+    raw = params.load(file, TerritorySchema, what="territory file", error=TerritoryError)
+    sources = raw.sources.model_dump(exclude_none=True)
+    if network is not None:
+        if raw.sources.network is None:
+            raise TerritoryError(
+                f"{file}: --network {network} needs a [sources.network] table naming its reader"
+            )
+        network = Path(network).expanduser().resolve()
+        if not network.is_file():
+            raise TerritoryError(f"--network {network}: no such file")
+        sources["network"]["source"] = str(network)
     return Territory(
-        slug=raw["slug"],
-        name=raw["name"],
+        slug=raw.slug,
+        name=raw.name,
         file=file,
-        selectors=MappingProxyType({k: selectors[k] for k in SELECTORS}),
-        exclude=selectors["exclude"],
-        expected_count=expected,
-        buffer_km=float(buffer_km),
-        crs=str(raw.get("crs", "EPSG:2154")),
-        description=str(raw.get("description", "")),
-        sources=MappingProxyType(sources),
+        selectors=MappingProxyType({k: getattr(raw.communes, k) for k in SELECTORS}),
+        exclude=raw.communes.exclude,
+        expected_count=raw.communes.expected_count,
+        buffer_km=float(raw.buffer_km),
+        crs=raw.crs,
+        description=raw.description,
+        sources=params.freeze(sources),
     )
 
 

@@ -10,12 +10,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,15 +23,22 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from accessibility import __version__
 from accessibility.core import columns as C
+from accessibility.core.cache import Store, cached, code_hash, make_key
+from accessibility.core.cache import file_sha256 as file_sha256  # re-exported
 from accessibility.core.errors import NetworkError, NetworkWarning
 from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-#: Bump when the way networks are built changes, so that cached networks are rebuilt.
-BUILD_VERSION = "1"
+#: Build version of the cached networks. The source code of :data:`NETWORK_MODULES` is
+#: hashed into every key, so a code change (a reader, the speed rules, the mountain
+#: passes) rebuilds by itself; bump this number when networks must be rebuilt for a
+#: reason that hash cannot see (a new pyosmium, a file read outside the key), and say
+#: why in the commit.
+BUILD_VERSION = "2"
+#: The modules whose code builds a network (a package counts all its files).
+NETWORK_MODULES = ("accessibility.network", "accessibility.core.columns")
 
 
 # --- polylines -> graph ---------------------------------------------------------------
@@ -209,6 +211,11 @@ def largest_component(net: RoadNetwork, *, max_listed: int = 20) -> RoadNetwork:
         "length_m": float(e.loc[~keep_edge, C.LENGTH_M].sum()),
         "parts": parts,
     }
+    prior = net.meta.get("removed")
+    if prior and not removed_nodes:
+        return net  # already reduced (a reader did it): keep its record
+    if prior:
+        removed = _merge_removed(prior, removed, max_listed)
     meta = {**net.meta, "removed": removed}
     if not removed_nodes:
         return RoadNetwork(nodes=net.nodes, edges=net.edges, meta=meta)
@@ -234,111 +241,74 @@ def largest_component(net: RoadNetwork, *, max_listed: int = 20) -> RoadNetwork:
     return RoadNetwork(nodes=nodes, edges=edges, meta=meta)
 
 
+def _merge_removed(
+    prior: Mapping[str, Any], new: Mapping[str, Any], max_listed: int
+) -> dict[str, Any]:
+    """What two successive reductions removed, together."""
+    parts = sorted([*prior.get("parts", []), *new["parts"]], key=lambda p: -p["n_nodes"])
+    return {
+        **{k: prior.get(k, 0) + new[k] for k in ("n_components", "n_nodes", "n_edges")},
+        "length_m": float(prior.get("length_m", 0.0)) + new["length_m"],
+        "parts": parts[:max_listed],
+    }
+
+
 # --- build cache ------------------------------------------------------------------------
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file (hex)."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def cache_key(key_parts: Mapping[str, Any]) -> str:
-    """A stable hash of ``key_parts`` plus the package and build versions.
+    """A stable hash of ``key_parts``, the network code and :data:`BUILD_VERSION`.
 
     Values that are existing file paths (``pathlib.Path``) are replaced by their
     sha256, so a changed input file changes the key; other values must be
-    JSON-serialisable (they are dumped with sorted keys).
+    JSON-serialisable (they are dumped with sorted keys). The source code of every
+    module of :mod:`accessibility.network` (readers, speeds, :data:`MOUNTAIN_PASSES
+    <accessibility.network.travelmapping.MOUNTAIN_PASSES>`...) is part of the key, so a
+    code change rebuilds cached networks by itself.
     """
+    return make_key(_full_parts(key_parts))
 
-    def norm(value: Any) -> Any:
-        if isinstance(value, Path):
-            return {"sha256": file_sha256(value)} if value.is_file() else str(value)
-        if isinstance(value, Mapping):
-            return {str(k): norm(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [norm(v) for v in value]
-        return value
 
-    payload = {
-        "parts": norm(dict(key_parts)),
-        "package_version": __version__,
+def _full_parts(key_parts: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "parts": dict(key_parts),
+        "code": code_hash(NETWORK_MODULES),
         "build_version": BUILD_VERSION,
     }
-    try:
-        text = json.dumps(payload, sort_keys=True, default=_json_default)
-    except TypeError as exc:
-        raise TypeError(f"cached_network: key_parts must be JSON-serialisable: {exc}") from exc
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+def _save_network(net: RoadNetwork, folder: Path) -> dict[str, Any]:
+    net.nodes.to_parquet(folder / "nodes.parquet")
+    net.edges.to_parquet(folder / "edges.parquet")
+    return {"meta": dict(net.meta), "n_nodes": net.n_nodes, "n_edges": net.n_edges}
+
+
+def _load_network(folder: Path, stored: dict[str, Any]) -> RoadNetwork:
+    nodes = gpd.read_parquet(folder / "nodes.parquet")
+    edges = gpd.read_parquet(folder / "edges.parquet")
+    if len(nodes) != stored["n_nodes"] or len(edges) != stored["n_edges"]:
+        raise ValueError(f"{len(nodes)} nodes and {len(edges)} edges read, not as stored")
+    return RoadNetwork(nodes=nodes, edges=edges, meta={**stored["meta"], "cache": str(folder)})
 
 
 def cached_network(
     key_parts: Mapping[str, Any],
     builder: Callable[[], RoadNetwork],
     cache_dir: str | Path,
+    *,
+    name: str = "network",
+    keep_others: bool = True,
 ) -> RoadNetwork:
     """Return the network cached under ``key_parts``, building and storing it if absent.
 
-    The key hashes ``key_parts`` (input file paths given as :class:`~pathlib.Path` are
-    hashed by content), the package version and :data:`BUILD_VERSION`. The network is
-    stored as ``nodes.parquet`` and ``edges.parquet`` (GeoParquet) and ``meta.json`` in
-    ``cache_dir/network-<key>/``, written to a temporary folder then renamed, so a
-    reader never sees a half-written entry. A corrupt entry is rebuilt.
+    The key (:func:`cache_key`) hashes ``key_parts`` (input files given as
+    :class:`~pathlib.Path` are hashed by content), the network code and
+    :data:`BUILD_VERSION`. The network is stored as ``nodes.parquet`` and
+    ``edges.parquet`` (GeoParquet) and ``entry.json`` in ``cache_dir/<name>-<key>/``,
+    written to a temporary folder then renamed (:func:`accessibility.core.cache.cached`):
+    a reader never sees a half-written entry, and a damaged one is rebuilt with a
+    :class:`~accessibility.core.errors.CacheWarning`. With ``keep_others=False``, the
+    older entries of the same ``name`` (``network-maurienne``) are removed once the new
+    one is stored.
     """
-    cache_dir = Path(cache_dir)
-    key = cache_key(key_parts)
-    entry = cache_dir / f"network-{key}"
-    if entry.is_dir():
-        try:
-            return _load_entry(entry)
-        except Exception as exc:  # a damaged entry: say so and rebuild
-            warnings.warn(
-                f"cached network {entry} cannot be read ({exc}); rebuilding it",
-                NetworkWarning,
-                stacklevel=2,
-            )
-            shutil.rmtree(entry, ignore_errors=True)
-    net = builder()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".network-{key}-", dir=cache_dir))
-    try:
-        net.nodes.to_parquet(tmp / "nodes.parquet")
-        net.edges.to_parquet(tmp / "edges.parquet")
-        meta = {"key": key, "key_parts": dict(key_parts), "meta": dict(net.meta)}
-        (tmp / "meta.json").write_text(
-            json.dumps(meta, indent=1, sort_keys=True, default=_json_fallback),
-            encoding="utf-8",
-        )
-        try:
-            os.replace(tmp, entry)
-        except OSError:
-            # another process stored the same entry meanwhile: keep theirs
-            if not entry.is_dir():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("stored network %s", entry)
-    return net
-
-
-def _json_fallback(value: Any) -> Any:
-    try:
-        return _json_default(value)
-    except TypeError:
-        return str(value)
-
-
-def _load_entry(entry: Path) -> RoadNetwork:
-    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-    nodes = gpd.read_parquet(entry / "nodes.parquet")
-    edges = gpd.read_parquet(entry / "edges.parquet")
-    return RoadNetwork(nodes=nodes, edges=edges, meta={**meta["meta"], "cache": str(entry)})
+    store = Store(save=_save_network, load=_load_network)
+    parts = _full_parts(key_parts)
+    return cached(Path(cache_dir), name, parts, builder, store, keep_others=keep_others)

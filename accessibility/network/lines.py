@@ -208,64 +208,17 @@ def read_road_lines(
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such road line file")
     speeds = speeds or load_speed_table()
-    gdf = _open(path)
-    if class_column not in gdf.columns:
-        raise MissingColumnError(
-            f"{path}: missing road class column {class_column!r} (pass class_column=...); "
-            f"the columns found are: {', '.join(map(str, gdf.columns))}"
-        )
-    if gdf.crs is None:
-        raise CRSError(f"{path}: the file has no coordinate reference system (CRS)")
-
-    gdf = gdf.reset_index(drop=True)
-    gdf["line_id"] = np.arange(len(gdf))
-    gtype = gdf.geometry.geom_type
-    is_line = gtype.isin(["LineString", "MultiLineString"]).to_numpy() & ~gdf.geometry.is_empty
-    n_other = int((~is_line).sum())
-    if n_other:
-        kinds = gtype[~is_line].fillna("missing").value_counts().to_dict()
-        warnings.warn(
-            f"{path}: {n_other} feature(s) are not lines and are ignored ({kinds})",
-            NetworkWarning,
-            stacklevel=2,
-        )
-    gdf = gdf.loc[is_line].explode(index_parts=False).reset_index(drop=True)
-    if gdf.empty:
-        raise NetworkError(f"{path}: no LineString in the file")
+    gdf, n_features, n_other = _read_lines(path, class_column)
     road_class = _resolve_classes(gdf[class_column], class_map, speeds, f"{path}: {class_column}")
     gdf = gdf.to_crs(crs)
-
-    coords, line = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
-    # vertex identity: coordinates to the millimetre
-    _, keys = np.unique(np.round(coords, 3), axis=0, return_inverse=True)
-    keys = keys.reshape(-1).astype(np.int64)
-    # drop a vertex repeating the one before it, then lines left with one vertex
-    dup = np.zeros(len(keys), dtype=bool)
-    dup[1:] = (keys[1:] == keys[:-1]) & (line[1:] == line[:-1])
-    coords, keys, line = coords[~dup], keys[~dup], line[~dup]
-    per_line = np.bincount(line, minlength=len(gdf))
-    short = per_line[line] < 2
-    n_degenerate = int((per_line == 1).sum())
-    coords, keys, line = coords[~short], keys[~short], line[~short]
-    if not len(line):
-        raise NetworkError(f"{path}: no line with two distinct points")
-    used, line = np.unique(line, return_inverse=True)
+    coords, keys, line, used, n_degenerate = _vertices(gdf, path)
     n_snapped = 0
     if snap_tolerance_m > 0:
         coords, keys, line, n_snapped = _snap_ends(coords, keys, line, snap_tolerance_m)
-
     seg = polylines_to_graph(coords, keys, line, crs=gdf.crs)
     nodes = seg.nodes.drop(columns="key")
     sub = gdf.iloc[used].reset_index(drop=True)
-    fwd, bwd = _direction(sub["oneway"] if "oneway" in sub.columns else None, len(sub))
-    lines = pd.DataFrame(
-        {"forward": fwd, "backward": bwd, C.ROAD_CLASS: road_class.iloc[used].to_numpy()}
-    )
-    lines["source_class"] = sub[class_column].to_numpy()
-    lines["line_id"] = sub["line_id"].to_numpy()
-    for col in ("name", "structure", "oneway"):
-        if col in sub.columns:
-            lines[col] = sub[col].to_numpy()
+    lines = _line_table(sub, road_class.iloc[used].to_numpy(), class_column)
     speed = lines[C.ROAD_CLASS].map(speeds.speeds).to_numpy(dtype=float)
     edges = directed_edges(seg, lines, speed_fwd=speed, speed_bwd=speed)
     meta = {
@@ -276,7 +229,7 @@ def read_road_lines(
         "class_column": class_column,
         "snap_tolerance_m": snap_tolerance_m,
         "lines": {
-            "features": len(is_line),
+            "features": n_features,
             "non_line_ignored": n_other,
             "degenerate_ignored": n_degenerate,
             "ends_snapped": n_snapped,
@@ -285,3 +238,69 @@ def read_road_lines(
     log.info("%s: %d lines -> %d nodes, %d directed edges", path, len(sub), len(nodes),
              len(edges))  # fmt: skip
     return RoadNetwork(nodes=nodes, edges=edges, meta=meta)
+
+
+def _read_lines(path: Path, class_column: str) -> tuple[gpd.GeoDataFrame, int, int]:
+    """The file's LineStrings (multi-lines exploded), each with its ``line_id`` (row of
+    the file); the number of features and of non-line features ignored."""
+    gdf = _open(path)
+    if class_column not in gdf.columns:
+        raise MissingColumnError(
+            f"{path}: missing road class column {class_column!r} (pass class_column=...); "
+            f"the columns found are: {', '.join(map(str, gdf.columns))}"
+        )
+    if gdf.crs is None:
+        raise CRSError(f"{path}: the file has no coordinate reference system (CRS)")
+    gdf = gdf.reset_index(drop=True)
+    gdf["line_id"] = np.arange(len(gdf))
+    gtype = gdf.geometry.geom_type
+    is_line = gtype.isin(["LineString", "MultiLineString"]).to_numpy() & ~gdf.geometry.is_empty
+    n_other = int((~is_line).sum())
+    if n_other:
+        kinds = gtype[~is_line].fillna("missing").value_counts().to_dict()
+        warnings.warn(
+            f"{path}: {n_other} feature(s) are not lines and are ignored ({kinds})",
+            NetworkWarning,
+            stacklevel=3,
+        )
+    lines = gdf.loc[is_line].explode(index_parts=False).reset_index(drop=True)
+    if lines.empty:
+        raise NetworkError(f"{path}: no LineString in the file")
+    return lines, len(is_line), n_other
+
+
+def _vertices(
+    gdf: gpd.GeoDataFrame, path: Path
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Vertices of the lines with their identity (coordinates to the millimetre).
+
+    A vertex repeating the one before it is dropped, then lines left with one vertex.
+    Returns coordinates, keys, line index (renumbered over the lines kept), the rows of
+    ``gdf`` kept, and the number of degenerate lines dropped.
+    """
+    coords, line = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
+    _, keys = np.unique(np.round(coords, 3), axis=0, return_inverse=True)
+    keys = keys.reshape(-1).astype(np.int64)
+    dup = np.zeros(len(keys), dtype=bool)
+    dup[1:] = (keys[1:] == keys[:-1]) & (line[1:] == line[:-1])
+    coords, keys, line = coords[~dup], keys[~dup], line[~dup]
+    per_line = np.bincount(line, minlength=len(gdf))
+    short = per_line[line] < 2
+    n_degenerate = int((per_line == 1).sum())
+    coords, keys, line = coords[~short], keys[~short], line[~short]
+    if not len(line):
+        raise NetworkError(f"{path}: no line with two distinct points")
+    used, line = np.unique(line, return_inverse=True)
+    return coords, keys, line, used, n_degenerate
+
+
+def _line_table(sub: gpd.GeoDataFrame, road_class: np.ndarray, class_column: str) -> pd.DataFrame:
+    """One row per line kept: directions, speed class and the attributes copied to edges."""
+    fwd, bwd = _direction(sub["oneway"] if "oneway" in sub.columns else None, len(sub))
+    lines = pd.DataFrame({"forward": fwd, "backward": bwd, C.ROAD_CLASS: road_class})
+    lines["source_class"] = sub[class_column].to_numpy()
+    lines["line_id"] = sub["line_id"].to_numpy()
+    for col in ("name", "structure", "oneway"):
+        if col in sub.columns:
+            lines[col] = sub[col].to_numpy()
+    return lines

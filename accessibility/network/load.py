@@ -11,7 +11,7 @@ A user with a regional OpenStreetMap extract sets ``reader = "osm"`` and ``sourc
 its path: nothing else changes. Only the territory plus its buffer (and a margin, so
 that a road leaving and re-entering the area is kept) is read. The built network is
 cached under a hash of its input file, the area, the speed and sinuosity tables and the
-code version.
+network code (:func:`accessibility.network.build.cache_key`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import geopandas as gpd
 import shapely
 
 from accessibility.core.errors import NetworkError, TerritoryError
-from accessibility.core.paths import Paths, default_paths, project_data_dir
+from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.sources import fetch, load_catalogue
 from accessibility.inputs.territory import Territory
 from accessibility.network.build import cached_network, largest_component
@@ -75,7 +75,8 @@ def territory_network(
     """
     from accessibility.network.lines import read_road_lines
     from accessibility.network.osm import read_osm
-    from accessibility.network.travelmapping import read_travel_mapping
+    from accessibility.network.speeds import load_speed_table
+    from accessibility.network.travelmapping import load_sinuosity, read_travel_mapping
 
     paths = paths or default_paths()
     spec = dict(territory.source("network"))
@@ -88,13 +89,19 @@ def territory_network(
     source = spec.pop("source", None)
     if not isinstance(source, str):
         raise TerritoryError(f"{territory.file}: [sources.network].source must be a string")
-    file = _source_path(source, territory, paths)
+    catalogue = load_catalogue(paths)
     area = network_area(communes, territory.buffer_m)
     crs = territory.crs
-    net_dir = project_data_dir() / "network"
+    net_dir = paths.data / "network"
     key = {
         "reader": reader,
-        "source": file,
+        # a catalogued file by its catalogued sha256 (checked when fetched), so a warm
+        # run need not read it; a user's own file by its content
+        "source": (
+            {"catalogued": source, "sha256": catalogue[source].sha256}
+            if source in catalogue
+            else _source_path(source, territory, paths)
+        ),
         "area": shapely.to_wkb(shapely.set_precision(area, 1e-4), hex=True),
         "crs": crs,
         "options": spec,
@@ -103,13 +110,17 @@ def territory_network(
     }
 
     def build() -> RoadNetwork:
+        file = _source_path(source, territory, paths)
         log.info("building the %s road network from %s", reader, file.name)
+        # the parameter files named in the key, not the defaults of the readers
+        speeds = load_speed_table(net_dir / "speeds.toml")
         if reader == "travelmapping":
-            net = read_travel_mapping(file, area=area, crs=crs)
+            factors = load_sinuosity(net_dir / "sinuosity.toml")
+            net = read_travel_mapping(file, area=area, crs=crs, speeds=speeds, sinuosity=factors)
         elif reader == "osm":
-            net = read_osm(file, crs=crs, bbox=area.bounds)
+            net = read_osm(file, crs=crs, bbox=area.bounds, speeds=speeds)
         else:
-            net = read_road_lines(file, crs=crs, **spec)
+            net = read_road_lines(file, crs=crs, speeds=speeds, **spec)
         net = largest_component(net)
         meta = dict(net.meta)
         meta.update({"reader": reader, "source": source, "territory": territory.slug})
@@ -117,7 +128,9 @@ def territory_network(
 
     if not use_cache:
         return build()
-    net = cached_network(key, build, paths.cache / "networks")
+    net = cached_network(
+        key, build, paths.cache / "networks", name=f"network-{territory.slug}", keep_others=False
+    )
     if net.n_edges == 0:  # pragma: no cover - the contract forbids it
-        raise NetworkError(f"{file}: empty network")
+        raise NetworkError(f"{source}: empty network")
     return net

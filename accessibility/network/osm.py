@@ -15,13 +15,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
 
 from accessibility.core import columns as C
 from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
-from accessibility.network.build import directed_edges, polylines_to_graph
+from accessibility.network.build import Segments, directed_edges, polylines_to_graph
 from accessibility.network.graph import RoadNetwork
 from accessibility.network.speeds import SpeedTable, load_speed_table
 
@@ -164,6 +165,17 @@ def _runs(valid: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 2]
 
 
+#: What ``meta["ways"]`` counts.
+_COUNTS = (
+    "ways_of_drivable_class",
+    "dropped_area",
+    "dropped_access",
+    "dropped_reversible",
+    "nodes_without_location",
+    "nodes_outside_bbox",
+)
+
+
 def read_osm(
     path: str | Path,
     *,
@@ -209,6 +221,46 @@ def read_osm(
         If the file has no drivable road, or a class has no speed in the table.
     """
     path = Path(path)
+    speeds, target = _check_options(path, speeds, classes, crs)
+    counts = dict.fromkeys(_COUNTS, 0)
+    ways = _read_ways(path, frozenset(classes), counts)
+    if not ways:
+        raise NetworkError(
+            f"{path}: no drivable road (no way with highway in {', '.join(sorted(classes))} "
+            f"open to cars; {counts['ways_of_drivable_class']} way(s) of those classes found, "
+            f"{counts['dropped_access']} closed by access tags, {counts['dropped_area']} areas)"
+        )
+    nodes_of_ways = _located_nodes(ways, bbox, counts, path)
+    vidx, line, way_of_piece = _pieces(nodes_of_ways, path, bbox)
+    refs, lon, lat = nodes_of_ways.refs, nodes_of_ways.lon, nodes_of_ways.lat
+    x, y = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(
+        lon[vidx], lat[vidx]
+    )
+    # A vertex is a graph node when it is an OSM node shared by several ways (or met
+    # twice by one), or ends a piece: the rule of osmnx and OSRM.
+    seg = polylines_to_graph(np.column_stack((x, y)), refs[vidx], line, crs=target)
+    nodes = seg.nodes.rename(columns={"key": "osm_id"})
+    edges = _edges(seg, ways, way_of_piece, speeds)
+    counts["ways_kept"] = len(ways)
+    meta = {
+        "source": str(path),
+        "reader": "osm",
+        "crs": target.to_string(),
+        "speed_table": str(speeds.path),
+        "maxspeed_factor": speeds.maxspeed_factor,
+        "classes": sorted(classes),
+        "bbox": list(bbox) if bbox is not None else None,
+        "ways": counts,
+    }
+    log.info("%s: %d drivable ways -> %d nodes, %d directed edges", path, len(ways),
+             len(nodes), len(edges))  # fmt: skip
+    return RoadNetwork(nodes=nodes, edges=edges, meta=meta)
+
+
+def _check_options(
+    path: Path, speeds: SpeedTable | None, classes: Collection[str], crs: str
+) -> tuple[SpeedTable, CRS]:
+    """The speed table and target CRS, checked before the file is read."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such OpenStreetMap file")
     speeds = speeds or load_speed_table()
@@ -221,24 +273,25 @@ def read_osm(
     target = CRS.from_user_input(crs)
     if not target.is_projected:
         raise NetworkError(f"read_osm: crs must be a metric (projected) CRS, got {crs}")
+    return speeds, target
 
-    counts = {
-        "ways_of_drivable_class": 0,
-        "dropped_area": 0,
-        "dropped_access": 0,
-        "dropped_reversible": 0,
-        "nodes_without_location": 0,
-        "nodes_outside_bbox": 0,
-    }
-    ways = _read_ways(path, frozenset(classes), counts)
-    if not ways:
-        raise NetworkError(
-            f"{path}: no drivable road (no way with highway in {', '.join(sorted(classes))} "
-            f"open to cars; {counts['ways_of_drivable_class']} way(s) of those classes found, "
-            f"{counts['dropped_access']} closed by access tags, {counts['dropped_area']} areas)"
-        )
 
-    # --- nodes: one array over all ways; drop missing / out-of-bbox locations -------
+@dataclass(frozen=True)
+class _WayNodes:
+    """The nodes of every way, one flat array, and which of them are kept."""
+
+    refs: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    keep: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+
+def _located_nodes(
+    ways: list[_Way], bbox: Sequence[float] | None, counts: dict[str, int], path: Path
+) -> _WayNodes:
+    """Drop nodes without a location, repeated in place, or outside ``bbox``."""
     lengths = np.array([len(w.refs) for w in ways])
     refs = np.concatenate([np.asarray(w.refs, dtype=np.int64) for w in ways])
     lon = np.concatenate([np.asarray(w.lons, dtype=float) for w in ways])
@@ -261,15 +314,23 @@ def read_osm(
             f"{path}: {counts['nodes_without_location']} way node(s) have no location in the "
             "file (incomplete extract); the ways are cut at those nodes",
             NetworkWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return _WayNodes(refs, lon, lat, keep, starts, lengths)
 
-    # Cut ways at dropped nodes: each run of >= 2 kept nodes becomes one polyline.
-    tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
+
+def _pieces(
+    wn: _WayNodes, path: Path, bbox: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut ways at dropped nodes: each run of >= 2 kept nodes becomes one polyline.
+
+    Returns the vertex indices of the pieces one after the other, the piece of each
+    vertex, and the way of each piece.
+    """
     piece_vertices: list[np.ndarray] = []
     piece_way: list[int] = []
-    for wi, (s, n) in enumerate(zip(starts, lengths, strict=True)):
-        for a, b in _runs(keep[s : s + n]):
+    for wi, (s, n) in enumerate(zip(wn.starts, wn.lengths, strict=True)):
+        for a, b in _runs(wn.keep[s : s + n]):
             piece_vertices.append(np.arange(s + a, s + b))
             piece_way.append(wi)
     if not piece_vertices:
@@ -279,13 +340,14 @@ def read_osm(
         )
     vidx = np.concatenate(piece_vertices)
     line = np.repeat(np.arange(len(piece_vertices)), [len(p) for p in piece_vertices])
-    x, y = tr.transform(lon[vidx], lat[vidx])
-    # A vertex is a graph node when it is an OSM node shared by several ways (or met
-    # twice by one), or ends a piece: the rule of osmnx and OSRM.
-    seg = polylines_to_graph(np.column_stack((x, y)), refs[vidx], line, crs=target)
-    nodes = seg.nodes.rename(columns={"key": "osm_id"})
+    return vidx, line, np.asarray(piece_way)
 
-    way_of_piece = np.asarray(piece_way)
+
+def _edges(
+    seg: Segments, ways: list[_Way], way_of_piece: np.ndarray, speeds: SpeedTable
+) -> gpd.GeoDataFrame:
+    """Directed edges with each way's speed: its ``maxspeed`` (times the table's
+    factor) when tagged, else its class speed."""
     ms_fwd = np.array([speeds.parse_maxspeed(w.maxspeed_fwd) for w in ways], dtype=float)
     ms_bwd = np.array([speeds.parse_maxspeed(w.maxspeed_bwd) for w in ways], dtype=float)
     class_speed = np.array([speeds.speed_for(w.highway) for w in ways])
@@ -304,7 +366,7 @@ def read_osm(
             "oneway": [w.forward != w.backward for w in ways],
         }
     ).iloc[way_of_piece].reset_index(drop=True)
-    edges = directed_edges(
+    return directed_edges(
         seg,
         lines,
         speed_fwd=sp_fwd[way_of_piece],
@@ -312,20 +374,3 @@ def read_osm(
         extra_fwd={"maxspeed_kph": ms_fwd[way_of_piece]},
         extra_bwd={"maxspeed_kph": ms_bwd[way_of_piece]},
     )
-
-    counts["ways_kept"] = len(ways)
-    meta = {
-        "source": str(path),
-        "reader": "osm",
-        "crs": target.to_string(),
-        "speed_table": str(speeds.path),
-        "maxspeed_factor": speeds.maxspeed_factor,
-        "classes": sorted(classes),
-        "bbox": list(bbox) if bbox is not None else None,
-        "ways": counts,
-    }
-    log.info(
-        "%s: %d drivable ways -> %d nodes, %d directed edges",
-        path, len(ways), len(nodes), len(edges),
-    )  # fmt: skip
-    return RoadNetwork(nodes=nodes, edges=edges, meta=meta)

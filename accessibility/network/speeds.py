@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated
 
+from pydantic import Field, model_validator
+
+from accessibility.core import params
 from accessibility.core.errors import NetworkError
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml
 
 SPEEDS_FILE = Path("network") / "speeds.toml"
 
@@ -122,19 +124,39 @@ class SpeedTable:
         return legal_kph * self.maxspeed_factor
 
 
-def _kph(entry: Any, *, what: str, file: Path) -> tuple[float, str]:
-    """Read one ``{ kph = .., source = ".." }`` entry; reject bad speeds."""
-    if isinstance(entry, Mapping):
-        kph, source = entry.get("kph"), entry.get("source")
-    else:
-        kph, source = entry, None
-    if isinstance(kph, bool) or not isinstance(kph, int | float) or not math.isfinite(kph):
-        raise NetworkError(f"{file}: {what} must be a number of km/h, got {kph!r}")
-    if kph <= 0:
-        raise NetworkError(f"{file}: {what} has speed {kph} km/h; speeds must be > 0")
-    if not source:
-        raise NetworkError(f"{file}: {what} has no 'source' (say where {kph} km/h comes from)")
-    return float(kph), str(source)
+class _Speed(params.Schema):
+    #: 1 to 200 km/h: walking pace to above the French motorway limit (130)
+    kph: Annotated[params.Num, Field(ge=1, le=200)]
+    source: params.Str
+
+
+class _MaxSpeed(params.Schema):
+    #: a legal limit is an upper bound of the average speed: 0.3 <= factor <= 1
+    factor: Annotated[params.Num, Field(ge=0.3, le=1)] = 1.0
+    factor_source: params.Text = ""
+    mph_to_kph: Annotated[params.Num, Field(ge=1.6, le=1.61)] = 1.609344
+    symbols: Mapping[str, _Speed] = {}
+    zone_defaults: Mapping[str, _Speed] = {}
+
+
+class SpeedSchema(params.Schema):
+    """The keys of ``speeds.toml``: ``[classes]``, ``[maxspeed]``, ``[class_maps.NAME]``."""
+
+    classes: Annotated[Mapping[str, _Speed], Field(min_length=1)]
+    maxspeed: _MaxSpeed = _MaxSpeed()
+    class_maps: Mapping[str, Mapping[str, params.Str]] = {}
+
+    @model_validator(mode="after")
+    def _maps_to_known_classes(self) -> SpeedSchema:
+        for name, mapping in self.class_maps.items():
+            unknown = {k: v for k, v in mapping.items() if v not in self.classes}
+            if unknown:
+                raise ValueError(
+                    f"[class_maps.{name}] maps to unknown class(es) "
+                    f"{', '.join(f'{k} -> {v}' for k, v in unknown.items())}; known: "
+                    f"{', '.join(sorted(self.classes))}"
+                )
+        return self
 
 
 def load_speed_table(path: str | Path | None = None) -> SpeedTable:
@@ -143,51 +165,21 @@ def load_speed_table(path: str | Path | None = None) -> SpeedTable:
     Raises
     ------
     NetworkError
-        On a missing or malformed file, a speed that is not a positive number (naming
-        the class and the file), or a class map that points at an unknown class.
+        On a missing or malformed file, a speed outside 1-200 km/h or without a source
+        (naming the class and the file), or a class map that points at an unknown class.
     """
     file = Path(path) if path is not None else project_data_dir() / SPEEDS_FILE
-    raw = read_toml(file, what="speed table", error=NetworkError)
-
-    classes = raw.get("classes")
-    if not isinstance(classes, Mapping) or not classes:
-        raise NetworkError(f"{file}: missing or empty [classes] table")
-    speeds: dict[str, float] = {}
-    sources: dict[str, str] = {}
-    for name, entry in classes.items():
-        speeds[name], sources[name] = _kph(entry, what=f"road class {name!r}", file=file)
-
-    maxspeed = raw.get("maxspeed", {})
-    factor = maxspeed.get("factor", 1.0)
-    if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor <= 1:
-        raise NetworkError(f"{file}: [maxspeed] factor must be in (0, 1], got {factor!r}")
-    symbols = {
-        k.lower(): _kph(v, what=f"maxspeed symbol {k!r}", file=file)[0]
-        for k, v in maxspeed.get("symbols", {}).items()
-    }
-    zones = {
-        k.lower(): _kph(v, what=f"maxspeed zone default {k!r}", file=file)[0]
-        for k, v in maxspeed.get("zone_defaults", {}).items()
-    }
-    mph = maxspeed.get("mph_to_kph", 1.609344)
-
-    class_maps: dict[str, Mapping[str, str]] = {}
-    for map_name, mapping in raw.get("class_maps", {}).items():
-        unknown = {k: v for k, v in mapping.items() if v not in speeds}
-        if unknown:
-            raise NetworkError(
-                f"{file}: [class_maps.{map_name}] maps to unknown class(es) "
-                f"{', '.join(f'{k} -> {v}' for k, v in unknown.items())}"
-            )
-        class_maps[map_name] = MappingProxyType(dict(mapping))
-
+    raw = params.load(file, SpeedSchema, what="speed table", error=NetworkError)
+    m = raw.maxspeed
     return SpeedTable(
-        speeds=MappingProxyType(speeds),
-        sources=MappingProxyType(sources),
-        maxspeed_factor=float(factor),
-        maxspeed_symbols=MappingProxyType(symbols),
-        zone_defaults=MappingProxyType(zones),
-        class_maps=MappingProxyType(class_maps),
-        mph_to_kph=float(mph),
+        speeds=MappingProxyType({k: v.kph for k, v in raw.classes.items()}),
+        sources=MappingProxyType({k: v.source for k, v in raw.classes.items()}),
+        maxspeed_factor=m.factor,
+        maxspeed_symbols=MappingProxyType({k.lower(): v.kph for k, v in m.symbols.items()}),
+        zone_defaults=MappingProxyType({k.lower(): v.kph for k, v in m.zone_defaults.items()}),
+        class_maps=MappingProxyType(
+            {k: MappingProxyType(dict(v)) for k, v in raw.class_maps.items()}
+        ),
+        mph_to_kph=m.mph_to_kph,
         path=file,
     )

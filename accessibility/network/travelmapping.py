@@ -29,18 +29,19 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pydantic import Field, Strict
 from pyproj import Geod, Transformer
 
 from accessibility.core import columns as C
+from accessibility.core import params
 from accessibility.core.errors import CorruptFileError, NetworkError, NetworkWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.core.validate import read_toml
 from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,18 @@ def system_road_class(system: str) -> str:
     return "departementale"
 
 
+#: real length / straight-segment length: >= 1 by definition, < 3 (a road three times
+#: longer than its points' chord would mean points too sparse to use)
+_Factor = Annotated[float, Strict(), Field(ge=1, lt=3, allow_inf_nan=False)]
+
+
+class SinuositySchema(params.Schema):
+    """The keys of ``sinuosity.toml``: ``[factors]`` and ``[mountain_area]``, class -> factor."""
+
+    factors: Mapping[str, _Factor] = {}
+    mountain_area: Mapping[str, _Factor] = {}
+
+
 def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") -> dict[str, float]:
     """Read the sinuosity factors (default ``data/network/sinuosity.toml``).
 
@@ -156,18 +169,11 @@ def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") ->
         Missing or malformed file, or a factor that is not a number in [1, 3).
     """
     file = Path(path) if path is not None else project_data_dir() / SINUOSITY_FILE
-    raw = read_toml(file, what="sinuosity file", error=NetworkError)
-    factors = raw.get(table)
-    if not isinstance(factors, Mapping) or not factors:
+    raw = params.load(file, SinuositySchema, what="sinuosity file", error=NetworkError)
+    factors = getattr(raw, table, None)
+    if not factors:
         raise NetworkError(f"{file}: missing or empty [{table}] table")
-    out: dict[str, float] = {}
-    for name, value in factors.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value < 3:
-            raise NetworkError(
-                f"{file}: [{table}] {name} must be a number >= 1 and < 3, got {value!r}"
-            )
-        out[name] = float(value)
-    return out
+    return dict(factors)
 
 
 # --------------------------------------------------------------------------------------
@@ -371,16 +377,41 @@ def read_travel_mapping(
     speeds = speeds if speeds is not None else load_speed_table()
     factors = dict(sinuosity) if sinuosity is not None else load_sinuosity()
     bounds = tuple(area.bounds) if area is not None else None
-    passes = tuple(passes)
-
     routes, table, n_seen = _read_archive(archive, systems, bounds)
+    seg, n_parsed = _segments(routes, tuple(passes), area, archive)
+    seg, class_of_system = _route_attributes(seg, routes, table)
+    seg, uniq, n_concurrent = _merge_concurrent(seg)
+    timing = _lengths_and_speeds(seg, factors, speeds)
+    nodes, edges = _tables(seg, uniq, timing, crs)
+    meta = {
+        "source": str(archive.name),
+        "reader": "accessibility.network.travelmapping.read_travel_mapping",
+        "crs": crs,
+        "area_bounds_lonlat": bounds,
+        "systems": sorted(class_of_system),
+        "routes_in_systems": n_seen,
+        "routes_parsed": len(routes),
+        "segments_parsed": n_parsed,
+        "concurrent_segments_merged": n_concurrent,
+        "sinuosity": factors,
+        "speeds_kph": timing["speed_of"],
+    }
+    log.info("Travel Mapping: %d routes parsed of %d, %d nodes, %d segments", len(routes),
+             n_seen, len(nodes), len(seg))  # fmt: skip
+    return largest_component(RoadNetwork(nodes=nodes, edges=edges, meta=meta))
+
+
+def _segments(
+    routes: list[_Route], passes: tuple[PassSection, ...], area: Any, archive: Path
+) -> tuple[pd.DataFrame, int]:
+    """Every segment of the parsed routes as flat arrays (``lat0, lon0, lat1, lon1,
+    mountain, route``), without zero-length ones and, given an ``area``, only those
+    meeting it. Also returns the number of segments parsed."""
     if not routes:
         raise NetworkError(
             f"{archive}: no Travel Mapping route "
             + ("meets the area" if area is not None else "in the chosen systems")
         )
-
-    # --- all segments of the parsed routes, as flat arrays -----------------------------
     lat0, lon0, lat1, lon1, mountain, route_idx = [], [], [], [], [], []
     for k, r in enumerate(routes):
         lat0.append(r.lat[:-1])
@@ -411,8 +442,13 @@ def read_travel_mapping(
         seg = seg[shapely.intersects(area, lines)]
         if seg.empty:
             raise NetworkError(f"{archive}: no Travel Mapping segment meets the area")
+    return seg, n_parsed
 
-    # --- route attributes ---------------------------------------------------------------
+
+def _route_attributes(
+    seg: pd.DataFrame, routes: list[_Route], table: dict[str, dict[str, str]]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Each segment's ``system``, ``route_root``, ``ref`` and ``road_class``."""
     class_of_system = {s: system_road_class(s) for s in {r.system for r in routes}}
     r_system = np.array([r.system for r in routes], dtype=object)
     r_root = np.array([r.root for r in routes], dtype=object)
@@ -426,24 +462,32 @@ def read_travel_mapping(
         ref=r_ref[ri],
         road_class=pd.Series(r_system[ri], index=seg.index).map(class_of_system),
     )
+    return seg, class_of_system
 
-    # --- nodes = distinct coordinates ----------------------------------------------------
+
+def _merge_concurrent(seg: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Nodes are the distinct coordinates (``uniq``, lon + i·lat); a stretch carried by
+    several routes becomes one segment, of the highest class. Returns the segments with
+    node numbers ``u``, ``v``, the node coordinates and how many segments were merged."""
     end_lat = np.concatenate([seg["lat0"].to_numpy(), seg["lat1"].to_numpy()])
     end_lon = np.concatenate([seg["lon0"].to_numpy(), seg["lon1"].to_numpy()])
     key = end_lon + 1j * end_lat  # exact: identical text gives identical floats
     uniq, inverse = np.unique(key, return_inverse=True)
     m = len(seg)
     u, v = inverse[:m], inverse[m:]
-
-    # one segment per unordered node pair: concurrent routes repeat the same stretch
     seg = seg.assign(u=u, v=v, a=np.minimum(u, v), b=np.maximum(u, v))
     seg["rank"] = seg["road_class"].map(CLASS_RANK)
     seg = seg.sort_values(["a", "b", "rank", "mountain"], ascending=[True, True, True, False])
     n_before = len(seg)
     seg = seg.drop_duplicates(["a", "b"], keep="first")
-    n_concurrent = n_before - len(seg)
+    return seg, uniq, n_before - len(seg)
 
-    # --- lengths, speeds, times ---------------------------------------------------------
+
+def _lengths_and_speeds(
+    seg: pd.DataFrame, factors: Mapping[str, float], speeds: Any
+) -> dict[str, Any]:
+    """Geodesic straight length times the sinuosity factor of the class (or of mountain
+    passes), and the speed of the class (``mountain_pass`` on pass segments)."""
     _, _, straight = _GEOD.inv(
         seg["lon0"].to_numpy(),
         seg["lat0"].to_numpy(),
@@ -463,11 +507,16 @@ def read_travel_mapping(
     speed_key = np.where(mnt, "mountain_pass", cls)
     speed_of = {k: float(speeds.speed_for(k)) for k in set(speed_key)}
     speed = pd.Series(speed_key).map(speed_of).to_numpy(dtype=float)
-    length = straight * factor
+    return {"straight": straight, "class": cls, "mountain": mnt, "length": straight * factor,
+            "speed": speed, "speed_of": speed_of}  # fmt: skip
 
-    # --- projection and tables ------------------------------------------------------------
+
+def _tables(
+    seg: pd.DataFrame, uniq: np.ndarray, t: Mapping[str, Any], crs: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The contract's nodes (used coordinates, projected) and edges (both directions)."""
     used, remap = np.unique(np.concatenate([seg["u"].to_numpy(), seg["v"].to_numpy()]),
-                            return_inverse=True)
+                            return_inverse=True)  # fmt: skip
     k = len(seg)
     nu, nv = remap[:k], remap[k:]
     to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -478,20 +527,19 @@ def read_travel_mapping(
         crs=crs,
     )
     nodes.index.name = C.NODE_ID
-
     half = pd.DataFrame(
         {
             C.U: nu,
             C.V: nv,
-            C.LENGTH_M: length,
-            C.SPEED_KPH: speed,
-            C.TRAVEL_TIME_S: length / (speed / 3.6),
-            C.ROAD_CLASS: cls,
+            C.LENGTH_M: t["length"],
+            C.SPEED_KPH: t["speed"],
+            C.TRAVEL_TIME_S: t["length"] / (t["speed"] / 3.6),
+            C.ROAD_CLASS: t["class"],
             "ref": seg["ref"].to_numpy(),
             "system": seg["system"].to_numpy(),
             "route_root": seg["route_root"].to_numpy(),
-            "straight_m": straight,
-            "mountain": mnt,
+            "straight_m": t["straight"],
+            "mountain": t["mountain"],
         }
     )
     back = half.assign(**{C.U: half[C.V], C.V: half[C.U]})
@@ -500,24 +548,5 @@ def read_travel_mapping(
     geometry = shapely.linestrings(
         np.stack([xy[edges[C.U].to_numpy()], xy[edges[C.V].to_numpy()]], axis=1)
     )
-    edges = gpd.GeoDataFrame(edges, geometry=geometry, crs=crs)
-
-    meta = {
-        "source": str(archive.name),
-        "reader": "accessibility.network.travelmapping.read_travel_mapping",
-        "crs": crs,
-        "area_bounds_lonlat": bounds,
-        "systems": sorted(class_of_system),
-        "routes_in_systems": n_seen,
-        "routes_parsed": len(routes),
-        "segments_parsed": n_parsed,
-        "concurrent_segments_merged": n_concurrent,
-        "sinuosity": factors,
-        "speeds_kph": speed_of,
-    }
-    log.info(
-        "Travel Mapping: %d routes parsed of %d, %d nodes, %d segments",
-        len(routes), n_seen, len(nodes), len(half),
-    )
-    return largest_component(RoadNetwork(nodes=nodes, edges=edges, meta=meta))
+    return nodes, gpd.GeoDataFrame(edges, geometry=geometry, crs=crs)
 

@@ -266,6 +266,19 @@ def describe_column(
     """The description of one column; ``labels`` maps category keys to French labels."""
     if column in FIXED:
         return FIXED[column]
+    m = re.fullmatch(r"(\w+)_unreachable_pop", column)
+    if m:  # beside a commune mean: the population left out of it
+        for base in (f"{m[1]}_min", f"{m[1]}_per_100k", m[1]):
+            try:
+                fr, en, _, source = describe_column(base, labels)
+            except DataError:
+                continue
+            return (
+                f"Population sans accès, exclue de la moyenne « {fr} »",
+                f'Population that reaches none, left out of the mean "{en}"',
+                "habitants",
+                source,
+            )
     m = re.fullmatch(r"time_(\w+?)_(min|beyond_pop)", column)
     if m and m[1] in labels:
         label = labels[m[1]]

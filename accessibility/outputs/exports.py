@@ -6,9 +6,13 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
 
 
 def replace_folder(target: Path, build: Callable[[Path], None]) -> Path:
@@ -38,7 +42,7 @@ def replace_folder(target: Path, build: Callable[[Path], None]) -> Path:
     return target
 
 
-def export_diagnostic(study: Any, diagnostic: Any, out_dir: Path) -> dict[str, Path]:
+def export_diagnostic(study: Study, diagnostic: Diagnostic, out_dir: Path) -> dict[str, Path]:
     """Write the open-data exports of a diagnostic into ``out_dir`` (replaced as a whole).
 
     * ``accessibilite_<territory>.gpkg``: layers communes, cells, services, priority

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import jinja2
@@ -37,6 +37,10 @@ from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
 from accessibility.inputs.sources import Source, load_catalogue
 from accessibility.planning.results import ScenarioResult
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +149,7 @@ def split_reasons(reasons: Any) -> list[str]:
 # --- sources --------------------------------------------------------------------------------
 
 
-def study_sources(study: Any, catalogue: Mapping[str, Source] | None = None) -> pd.DataFrame:
+def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -> pd.DataFrame:
     """The catalogued sources a study reads, one row per file or per tiled folder.
 
     Returns
@@ -424,7 +428,7 @@ def _label(indicators: pd.DataFrame, key: str) -> str:
     return text.replace("Temps d'accès : ", "")
 
 
-def key_figures(diagnostic: Any, categories: Sequence[str] = KEY_CATEGORIES) -> pd.DataFrame:
+def key_figures(diagnostic: Diagnostic, categories: Sequence[str] = KEY_CATEGORIES) -> pd.DataFrame:
     """The territory's main categories: threshold, mean time, people beyond (all, 65+).
 
     Returns
@@ -454,7 +458,7 @@ def key_figures(diagnostic: Any, categories: Sequence[str] = KEY_CATEGORIES) -> 
     return pd.DataFrame(rows)
 
 
-def epci_table(diagnostic: Any, categories: Sequence[str]) -> pd.DataFrame:
+def epci_table(diagnostic: Diagnostic, categories: Sequence[str]) -> pd.DataFrame:
     """One row per EPCI: communes, population, share beyond the threshold per category."""
     communes = diagnostic.communes
     base = (
@@ -498,8 +502,8 @@ def _figure(name: str, fig: Figure, caption: str, alt: str, out_dir: Path) -> di
 
 
 def build_report(
-    study: Any,
-    diagnostic: Any,
+    study: Study,
+    diagnostic: Diagnostic,
     out_dir: str | Path,
     *,
     scenarios: Sequence[ScenarioResult] = (),

@@ -28,9 +28,8 @@ import io
 import logging
 import re
 import tarfile
-import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,342 +44,52 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from accessibility.core import columns as C
-from accessibility.core.errors import DataError, NetworkError
+from accessibility.core.errors import NetworkError, ScenarioError
 from accessibility.core.names import normalise_name
-from accessibility.core.paths import Paths, default_paths, project_data_dir
+from accessibility.core.paths import Paths, default_paths
 from accessibility.network.graph import RoadNetwork
+from accessibility.planning.scenario_file import (
+    SCENARIO_DIR,
+    Closure,
+    NewLink,
+    Point,
+    Scenario,
+    ServiceEdit,
+    SpeedEdit,
+    _where,
+    load_scenario,
+    parse_scenario,
+)
+
+__all__ = [
+    "SCENARIO_DIR",
+    "Closure",
+    "NewLink",
+    "Point",
+    "Scenario",
+    "ScenarioError",
+    "ServiceEdit",
+    "SpeedEdit",
+    "apply_scenario",
+    "apply_service_edits",
+    "closed_edges",
+    "compare",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_study",
+    "unreachable_nodes",
+]
 
 log = logging.getLogger(__name__)
 
-SCENARIO_DIR = Path("scenarios")
 #: Largest distance (m) between a named point and the route it should lie on.
 MAX_POINT_DISTANCE_M = 3_000.0
+#: An added service farther than this (m) from every service of the layer is a typo.
+MAX_NEW_SERVICE_DISTANCE_M = 50_000.0
 #: A Travel Mapping waypoint and a network node are the same point within this (m).
 LABEL_TOLERANCE_M = 5.0
 #: Edge column holding the Travel Mapping route file (``fraara.d090273``).
 ROUTE_ROOT = "route_root"
-
-Point = str | tuple[float, float]
-
-
-class ScenarioError(DataError):
-    """A scenario file is invalid, or one of its edits matches nothing."""
-
-
-# --------------------------------------------------------------------------------------
-# the scenario file
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Closure:
-    """Close route ``ref`` between two points (labels, commune names or lon/lat)."""
-
-    index: int
-    ref: str
-    start: Point
-    end: Point
-    name: str = ""
-    source: str = ""
-    usual_dates: str = ""
-
-
-@dataclass(frozen=True)
-class SpeedEdit:
-    """Change the speed of the edges that match every given selector."""
-
-    index: int
-    factor: float | None = None
-    kph: float | None = None
-    road_class: tuple[str, ...] = ()
-    mountain: bool | None = None
-    ref: tuple[str, ...] = ()
-    exclude_ref: tuple[str, ...] = ()
-    section: tuple[str, Point, Point] | None = None
-    min_altitude_m: float | None = None
-    max_altitude_m: float | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class NewLink:
-    """A two-way road between the nodes nearest two lon/lat points."""
-
-    index: int
-    start: tuple[float, float]
-    end: tuple[float, float]
-    road_class: str
-    speed_kph: float | None = None
-    length_m: float | None = None
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class ServiceEdit:
-    """Add, remove or close (for the scenario's season) a service."""
-
-    index: int
-    action: str
-    service_id: str
-    category: str = ""
-    label: str = ""
-    lon: float | None = None
-    lat: float | None = None
-    count: float = 1.0
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A named set of edits (see the module docstring)."""
-
-    name: str
-    file: Path | None
-    description: str = ""
-    season: str = ""
-    closures: tuple[Closure, ...] = ()
-    speeds: tuple[SpeedEdit, ...] = ()
-    links: tuple[NewLink, ...] = ()
-    services: tuple[ServiceEdit, ...] = ()
-    population: Mapping[str, Any] = field(default_factory=dict)
-    """The ``[population]`` table (seasonal visitors), read by
-    :mod:`accessibility.inputs.seasonal`."""
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.closures or self.speeds or self.links or self.services)
-
-
-def _where(file: Path | str | None, table: str, index: int) -> str:
-    return f"{file or '<scenario>'}: [[{table}]] #{index + 1}"
-
-
-def _point(raw: Any, where: str, key: str) -> Point:
-    if isinstance(raw, str) and raw.strip():
-        return raw.strip()
-    if (
-        isinstance(raw, list | tuple)
-        and len(raw) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)
-    ):
-        lon, lat = float(raw[0]), float(raw[1])
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ScenarioError(f"{where}: {key} = {raw!r} is not a [lon, lat] pair in degrees")
-        return (lon, lat)
-    raise ScenarioError(
-        f"{where}: {key} must be a waypoint label, a commune name or [lon, lat]; got {raw!r}"
-    )
-
-
-def _lonlat(raw: Any, where: str, key: str) -> tuple[float, float]:
-    p = _point(raw, where, key)
-    if isinstance(p, str):
-        raise ScenarioError(f"{where}: {key} must be [lon, lat]; got {raw!r}")
-    return p
-
-
-def _strings(raw: Any, where: str, key: str) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        return (raw,)
-    if isinstance(raw, list) and all(isinstance(v, str) for v in raw):
-        return tuple(raw)
-    raise ScenarioError(f"{where}: {key} must be a string or a list of strings; got {raw!r}")
-
-
-def _number(raw: Any, where: str, key: str, *, positive: bool = True) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ScenarioError(f"{where}: {key} must be a number; got {raw!r}")
-    if positive and not raw > 0:
-        raise ScenarioError(f"{where}: {key} must be > 0; got {raw!r}")
-    return float(raw)
-
-
-def _check_keys(entry: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(entry) - allowed)
-    if unknown:
-        raise ScenarioError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(allowed))}"
-        )
-
-
-def parse_scenario(raw: Mapping[str, Any], *, name: str, file: Path | None = None) -> Scenario:
-    """Build a :class:`Scenario` from a parsed TOML mapping (see ``load_scenario``)."""
-    top = {"name", "description", "season", "closure", "speed", "link", "service", "population"}
-    _check_keys(raw, top, str(file or "<scenario>"))
-    closures = []
-    for i, e in enumerate(raw.get("closure", [])):
-        w = _where(file, "closure", i)
-        _check_keys(e, {"ref", "from", "to", "name", "source", "usual_dates", "note"}, w)
-        if not isinstance(e.get("ref"), str):
-            raise ScenarioError(f'{w}: ref (the route number, e.g. "D902") is required')
-        for k in ("from", "to"):
-            if k not in e:
-                raise ScenarioError(f"{w}: {k} is required")
-        closures.append(
-            Closure(
-                index=i,
-                ref=e["ref"],
-                start=_point(e["from"], w, "from"),
-                end=_point(e["to"], w, "to"),
-                name=str(e.get("name", "")),
-                source=str(e.get("source", "")),
-                usual_dates=str(e.get("usual_dates", "")),
-            )
-        )
-    speeds = []
-    for i, e in enumerate(raw.get("speed", [])):
-        w = _where(file, "speed", i)
-        _check_keys(
-            e,
-            {
-                "factor",
-                "kph",
-                "road_class",
-                "mountain",
-                "ref",
-                "exclude_ref",
-                "section",
-                "min_altitude_m",
-                "max_altitude_m",
-                "note",
-                "source",
-            },
-            w,
-        )
-        factor, kph = _number(e.get("factor"), w, "factor"), _number(e.get("kph"), w, "kph")
-        if (factor is None) == (kph is None):
-            raise ScenarioError(f"{w}: give exactly one of factor or kph")
-        mountain = e.get("mountain")
-        if mountain is not None and not isinstance(mountain, bool):
-            raise ScenarioError(f"{w}: mountain must be true or false; got {mountain!r}")
-        section = None
-        if "section" in e:
-            s = e["section"]
-            if not isinstance(s, Mapping) or not {"ref", "from", "to"} <= set(s):
-                raise ScenarioError(f"{w}: section must be {{ ref = ..., from = ..., to = ... }}")
-            section = (
-                str(s["ref"]),
-                _point(s["from"], w, "section.from"),
-                _point(s["to"], w, "section.to"),
-            )
-        sel = {
-            "road_class": _strings(e.get("road_class"), w, "road_class"),
-            "ref": _strings(e.get("ref"), w, "ref"),
-            "exclude_ref": _strings(e.get("exclude_ref"), w, "exclude_ref"),
-        }
-        min_alt = _number(e.get("min_altitude_m"), w, "min_altitude_m", positive=False)
-        max_alt = _number(e.get("max_altitude_m"), w, "max_altitude_m", positive=False)
-        if not (
-            sel["road_class"]
-            or sel["ref"]
-            or mountain is not None
-            or section
-            or min_alt is not None
-            or max_alt is not None
-        ):
-            raise ScenarioError(f"{w}: no selector (road_class, mountain, ref, section, altitude)")
-        speeds.append(
-            SpeedEdit(
-                index=i,
-                factor=factor,
-                kph=kph,
-                mountain=mountain,
-                section=section,
-                min_altitude_m=min_alt,
-                max_altitude_m=max_alt,
-                note=str(e.get("note", "")),
-                **sel,
-            )
-        )
-    links = []
-    for i, e in enumerate(raw.get("link", [])):
-        w = _where(file, "link", i)
-        _check_keys(e, {"from", "to", "road_class", "speed_kph", "length_m", "name", "note"}, w)
-        if not isinstance(e.get("road_class"), str):
-            raise ScenarioError(f"{w}: road_class is required")
-        links.append(
-            NewLink(
-                index=i,
-                start=_lonlat(e.get("from"), w, "from"),
-                end=_lonlat(e.get("to"), w, "to"),
-                road_class=e["road_class"],
-                speed_kph=_number(e.get("speed_kph"), w, "speed_kph"),
-                length_m=_number(e.get("length_m"), w, "length_m"),
-                name=str(e.get("name", "")),
-            )
-        )
-    services = []
-    for i, e in enumerate(raw.get("service", [])):
-        w = _where(file, "service", i)
-        _check_keys(
-            e, {"action", "service_id", "category", "label", "lon", "lat", "count", "note"}, w
-        )
-        action = e.get("action")
-        if action not in ("add", "remove", "close"):
-            raise ScenarioError(f"{w}: action must be add, remove or close; got {action!r}")
-        if not isinstance(e.get("service_id"), str):
-            raise ScenarioError(f"{w}: service_id is required")
-        if action == "add":
-            for k in ("category", "lon", "lat"):
-                if k not in e:
-                    raise ScenarioError(f"{w}: an added service needs {k}")
-        services.append(
-            ServiceEdit(
-                index=i,
-                action=action,
-                service_id=e["service_id"],
-                category=str(e.get("category", "")),
-                label=str(e.get("label", "")),
-                lon=_number(e.get("lon"), w, "lon", positive=False),
-                lat=_number(e.get("lat"), w, "lat", positive=False),
-                count=_number(e.get("count", 1), w, "count") or 1.0,
-                note=str(e.get("note", "")),
-            )
-        )
-    population = raw.get("population", {})
-    if not isinstance(population, Mapping):
-        raise ScenarioError(f"{file}: [population] must be a table")
-    return Scenario(
-        name=str(raw.get("name", name)),
-        file=file,
-        description=str(raw.get("description", "")),
-        season=str(raw.get("season", "")),
-        closures=tuple(closures),
-        speeds=tuple(speeds),
-        links=tuple(links),
-        services=tuple(services),
-        population=dict(population),
-    )
-
-
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Read a scenario: a shipped name (``"winter"``) or the path of a TOML file.
-
-    Raises
-    ------
-    ScenarioError
-        Unknown name, invalid TOML, or a malformed entry (the message names the file,
-        the entry and the field).
-    """
-    p = Path(name_or_path)
-    if p.suffix != ".toml":
-        p = project_data_dir() / SCENARIO_DIR / f"{name_or_path}.toml"
-    if not p.is_file():
-        shipped = sorted(f.stem for f in (project_data_dir() / SCENARIO_DIR).glob("*.toml"))
-        raise ScenarioError(
-            f"scenario {name_or_path!r}: no file {p}; shipped scenarios: {', '.join(shipped)}"
-        )
-    try:
-        with p.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{p}: not valid TOML: {exc}") from exc
-    return parse_scenario(raw, name=p.stem, file=p)
-
 
 # --------------------------------------------------------------------------------------
 # locating points
@@ -744,7 +453,9 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
     Raises
     ------
     ScenarioError
-        Removing or closing an unknown id, or adding an id that exists.
+        Removing or closing an unknown id, adding an id that exists, or adding a service
+        farther than :data:`MAX_NEW_SERVICE_DISTANCE_M` from every service of the layer
+        (which covers the territory and its buffer): a typo in its coordinates.
     """
     out = services.copy()
     ids = set(out[C.SERVICE_ID].astype(str))
@@ -761,6 +472,7 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
             if s.service_id in ids:
                 raise ScenarioError(f"{where}: service_id {s.service_id!r} already exists")
             pt = gpd.GeoSeries(gpd.points_from_xy([s.lon], [s.lat]), crs="EPSG:4326")
+            _check_near(pt.to_crs(out.crs).iloc[0], out, where)
             row = gpd.GeoDataFrame(
                 {
                     C.SERVICE_ID: [s.service_id],
@@ -775,6 +487,18 @@ def apply_service_edits(services: gpd.GeoDataFrame, scenario: Scenario) -> gpd.G
             out = pd.concat([out, row], ignore_index=True)
             ids.add(s.service_id)
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=services.crs)
+
+
+def _check_near(point: Any, services: gpd.GeoDataFrame, where: str) -> None:
+    if services.empty or services.crs is None or services.crs.is_geographic:
+        return
+    gap = float(services.geometry.distance(point).min())
+    if gap > MAX_NEW_SERVICE_DISTANCE_M:
+        raise ScenarioError(
+            f"{where}: the added service lies {gap / 1000:.0f} km from every service of the "
+            f"territory and its buffer (at most {MAX_NEW_SERVICE_DISTANCE_M / 1000:.0f} km "
+            "expected): check lon and lat"
+        )
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -33,6 +33,10 @@ from accessibility.core.files import atomic_write
 from accessibility.core.validate import require_columns, require_crs
 from accessibility.inputs.services import load_categories
 from accessibility.outputs.maps._assets import inline_assets, keep_only_offline_resources
+
+if TYPE_CHECKING:
+    from accessibility.engine.study import Study
+    from accessibility.indicators.diagnostic import Diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +233,7 @@ def new_map(bounds_from: gpd.GeoDataFrame, *, title: str, caption: str = "",
     return m
 
 
-def attribution_fr(study: Any, categories: Sequence[str] | None = None) -> str:
+def attribution_fr(study: Study, categories: Sequence[str] | None = None) -> str:
     """« Sources : ... » with each source and its vintage (population, communes, services)."""
     meta = study.layers.meta
     parts = [
@@ -321,7 +325,7 @@ def _time_legend_rows(threshold_min: float | None) -> list[tuple[str, str]]:
 
 
 def access_map(
-    diagnostic: Any, *, categories: Sequence[str] | None = None,
+    diagnostic: Diagnostic, *, categories: Sequence[str] | None = None,
     default: str = DEFAULT_CATEGORY, m: folium.Map | None = None, attribution: str = "",
 ) -> folium.Map:
     """Minutes to the nearest service of each category: 1 km cells over communes.
@@ -450,7 +454,7 @@ def services_map(
 # --- 3. priorities ----------------------------------------------------------------------
 
 
-def priority_map(diagnostic: Any, *, m: folium.Map | None = None,
+def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
                  attribution: str = "") -> folium.Map:
     """Priority communes coloured by score; popup with rank, score and reasons."""
     communes = diagnostic.communes
@@ -501,7 +505,7 @@ def priority_map(diagnostic: Any, *, m: folium.Map | None = None,
 
 
 def isochrones_map(
-    study: Any, *, categories: Sequence[str] = ("france_services", "hospital"),
+    study: Study, *, categories: Sequence[str] = ("france_services", "hospital"),
     minutes: Sequence[float] = (10, 20, 30), m: folium.Map | None = None,
     attribution: str = "",
 ) -> folium.Map:
@@ -705,7 +709,7 @@ demande une connexion).</p>
                         lambda p: p.write_text(page, encoding="utf-8"))
 
 
-def build_atlas(study: Any, diagnostic: Any, out_dir: Path | str, *,
+def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
                 scenario: gpd.GeoDataFrame | None = None,
                 scenario_sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
                 comparison_cells: Mapping[str, gpd.GeoDataFrame] | None = None,

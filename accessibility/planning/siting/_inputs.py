@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from accessibility.core import columns as col
 from accessibility.core.errors import DataError, DataWarning, DuplicateIdError
-from accessibility.core.validate import require_columns
+from accessibility.engine.matrix import to_matrix
 
 
 def _sample(ids: Sequence[Hashable] | pd.Index, k: int = 10) -> str:
@@ -27,7 +26,11 @@ class CostMatrix:
     Parameters
     ----------
     times
-        ``(n_demand, n_candidates)`` travel times in minutes; NaN means unreachable.
+        ``(n_demand, n_candidates)`` travel times in minutes. Unreachable: NaN or ``inf``
+        (the dense-matrix rule of :mod:`accessibility.engine.matrix`); the siting models
+        store it as NaN: a demand point that reaches no candidate is left out of the
+        model with a warning naming it and its weight, and an unreachable pair never
+        serves.
     demand_ids, candidate_ids
         The row and column ids (unique).
     """
@@ -53,8 +56,7 @@ class CostMatrix:
                     f"cost matrix: {name} ids must be unique; duplicated: "
                     f"{_sample(ids[ids.duplicated()].unique())}"
                 )
-        if np.isinf(times).any():
-            raise DataError("cost matrix: infinite travel times; use NaN for unreachable pairs")
+        times = np.where(np.isposinf(times), np.nan, times)  # the siting rule: NaN
         negative = np.argwhere(times < 0)
         if len(negative):
             i, j = negative[0]
@@ -95,44 +97,18 @@ class CostMatrix:
         ----------
         table
             Columns ``origin_id`` (demand), ``destination_id`` (candidate) and
-            ``travel_time_min`` (NaN or a missing pair means unreachable).
+            ``travel_time_min`` (NaN, ``inf`` or a missing pair: unreachable), turned
+            into a matrix by :func:`accessibility.engine.matrix.to_matrix`.
         demand_ids, candidate_ids
             The rows and columns, in this order. By default the origins and the
             destinations of the table, in order of first appearance. An id given here
             that the table lacks gives an all-NaN row or column; a table id missing
             here is an error.
         """
-        where = "travel-time table"
-        require_columns(
-            table, [col.ORIGIN_ID, col.DESTINATION_ID, col.TRAVEL_TIME_MIN], where=where
+        tm = to_matrix(
+            table, row_ids=demand_ids, column_ids=candidate_ids, where="travel-time table"
         )
-        pairs = table[[col.ORIGIN_ID, col.DESTINATION_ID]]
-        dup = pairs.duplicated()
-        if dup.any():
-            o, d = pairs[dup].iloc[0]
-            raise DuplicateIdError(
-                f"{where}: {int(dup.sum())} (origin_id, destination_id) pair(s) appear more "
-                f"than once, e.g. ({o!r}, {d!r})"
-            )
-        rows = pd.Index(table[col.ORIGIN_ID].unique() if demand_ids is None else demand_ids)
-        cols = pd.Index(
-            table[col.DESTINATION_ID].unique() if candidate_ids is None else candidate_ids
-        )
-        i = rows.get_indexer(table[col.ORIGIN_ID])
-        j = cols.get_indexer(table[col.DESTINATION_ID])
-        for name, idx, column in (
-            ("demand", i, col.ORIGIN_ID),
-            ("candidate", j, col.DESTINATION_ID),
-        ):
-            if (idx < 0).any():
-                unknown = table[column][idx < 0].unique()
-                raise DataError(
-                    f"{where}: {len(unknown)} {column} value(s) are not among the given "
-                    f"{name} ids: {_sample(unknown)}"
-                )
-        times = np.full((len(rows), len(cols)), np.nan)
-        times[i, j] = pd.to_numeric(table[col.TRAVEL_TIME_MIN], errors="raise").to_numpy(float)
-        return cls(times, rows, cols)
+        return cls(tm.times, tm.row_ids, tm.column_ids)
 
 
 def as_cost_matrix(

@@ -1,0 +1,5 @@
+"""``python -m accessibility.cli``: the command line."""
+
+from accessibility.cli import main
+
+main()
