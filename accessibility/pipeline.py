@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
+import shapely
+
 from accessibility.core.paths import Paths, default_paths
+from accessibility.engine.access_model import snap_options_for
 from accessibility.engine.study import Study  # re-exported: accessibility.pipeline.Study
 from accessibility.inputs.layers import prepare_layers
 from accessibility.network.load import territory_network
@@ -32,7 +36,34 @@ def open_study(
     layers = prepare_layers(territory, paths=paths, grid=grid)
     net = territory_network(layers.territory, layers.communes, paths=paths)
     log.info("road network: %d nodes, %d edges", net.n_nodes, net.n_edges)
-    return Study(layers=layers, network=net, paths=paths)
+    study = Study(layers=layers, network=net, paths=paths, snap=snap_options_for(net))
+    return _with_access_attributes(study)
+
+
+def _with_access_attributes(study: Study) -> Study:
+    """Give the study's cells and services what its access model reads (the density
+    of their 1 km census cell), from the census cells around the services' extent."""
+    from dataclasses import replace
+
+    from accessibility.inputs.population import census_points_in_area
+
+    if not _reads_density(study):
+        return study
+    services = study.layers.services
+    extent = services.total_bounds if len(services) else study.layers.cells.total_bounds
+    area = gpd.GeoSeries([shapely.box(*extent).buffer(5000)], crs=services.crs)
+    grid = census_points_in_area(area, paths=study.paths)
+    study = replace(study, density_grid=grid)
+    cells = study.access_points(study.layers.cells)
+    layers = replace(study.layers, cells=cells, services=study.access_points(services))
+    return replace(study, layers=layers)
+
+
+def _reads_density(study: Study) -> bool:
+    from accessibility.engine.access import model_columns
+    from accessibility.engine.access_model import DENSITY_COLUMN
+
+    return DENSITY_COLUMN in model_columns(study.snap.access_model)
 
 
 @dataclass(frozen=True, eq=False)

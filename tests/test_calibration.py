@@ -52,7 +52,7 @@ def test_write_toml_roundtrip(calib, tmp_path: Path) -> None:  # type: ignore[no
     assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]  # no temp file left
 
 
-@pytest.mark.parametrize("table", ["factors", "mountain_area"])
+@pytest.mark.parametrize("table", ["factors", "pieces", "mountain_area"])
 def test_committed_factors_are_sane(table: str) -> None:
     f = load_sinuosity(table=table)
     assert {"autoroute", "nationale", "departementale", "mountain_pass"} <= set(f)

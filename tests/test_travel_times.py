@@ -358,3 +358,24 @@ def test_exact_snapping_matches_networkx_on_random_networks(seed):
     assert np.max(np.abs(near[C.TRAVEL_TIME_MIN].to_numpy()[ok] - best[ok])) < 1e-9
     want = [exp[i, i % 8] for i in range(0, 40, 5) if np.isfinite(exp[i, i % 8])]
     np.testing.assert_allclose([x.time_min for x in r], want, rtol=0, atol=1e-9)
+
+
+def test_reach_equals_nearest_with_exact_snapping():
+    # the diagnostic's Reach (snap once, many sets) gives the exact times of nearest()
+    from accessibility.indicators.nearest import Reach
+
+    net = random_network(2)
+    rng = np.random.default_rng(7)
+    o_xy = np.column_stack([X0 + rng.uniform(0, 5000, 30), Y0 + rng.uniform(0, 5000, 30)])
+    d_xy = np.column_stack([X0 + rng.uniform(0, 5000, 6), Y0 + rng.uniform(0, 5000, 6)])
+    origins = points([tuple(p) for p in o_xy], list(range(30)))
+    dests = points([tuple(p) for p in d_xy], [f"s{i}" for i in range(6)], name="sid")
+    mask = np.array([True, False, True, True, False, True])
+    exp = split_graph_times(net, o_xy, d_xy[mask]).min(axis=1) / 60.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        got = Reach(net, origins, dests, origin_id="pid", destination_id="sid").nearest_min(mask)
+    np.testing.assert_array_equal(np.isnan(got), np.isinf(exp))
+    fin = np.isfinite(exp)
+    assert fin.sum() > 10
+    assert np.max(np.abs(got[fin] - exp[fin])) < 1e-9

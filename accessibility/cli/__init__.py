@@ -165,7 +165,9 @@ def times_cmd(
     cats = load_categories()
     study = open_study(territory, grid=grid)  # type: ignore[arg-type]
     cells = study.layers.cells
-    table = time_to_nearest(study.network, cells, study.layers.services, category)
+    table = time_to_nearest(
+        study.network, cells, study.layers.services, category, snap=study.snap
+    )
     threshold = cats[category].threshold_min
     summary = weighted_summary(
         table[C.TRAVEL_TIME_MIN], cells[C.POP_TOTAL], threshold_min=threshold, category=category

@@ -131,6 +131,8 @@ class _Snap:
     t_fwd: np.ndarray  # time of the piece u -> v (inf when none is open)
     t_bwd: np.ndarray  # time of the piece v -> u (inf when none is open)
     xy: np.ndarray  # (m, 2) the points
+    direct_t0_s: np.ndarray  # fixed time of a straight trip from the point (NaN: none)
+    direct_mps: np.ndarray  # speed (m/s) of a straight trip from the point (NaN: none)
 
     def __len__(self) -> int:
         return len(self.node)
@@ -298,7 +300,8 @@ def snap_xy(
         pair = np.column_stack([node, node])
         inf = np.full(m, np.inf)
         return _Snap(
-            node, dist, zeros, leg, minus, zeros, leg, pair, links, pair, links, minus, inf, inf, xy
+            node, dist, zeros, leg, minus, zeros, leg, pair, links, pair, links, minus, inf, inf,
+            xy, *_direct(model, m, attributes),
         )
     pc = _pieces(net)
     ipc, dist, frac = _nearest_pieces(net, xy)
@@ -325,7 +328,28 @@ def snap_xy(
         t_fwd,
         t_bwd,
         xy,
+        *_direct(model, m, attributes),
     )
+
+
+def _direct(
+    model: object, m: int, attributes: Mapping[str, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-point fixed time and speed of a straight trip off the network, if the access
+    model allows one (its ``direct(attributes, m)``; see
+    :mod:`accessibility.engine.access`), else NaN (no straight trip)."""
+    direct = getattr(model, "direct", None)
+    if direct is None:
+        return np.full(m, np.nan), np.full(m, np.nan)
+    t0, mps = direct(attributes or {}, m)
+    return np.broadcast_to(np.asarray(t0, float), (m,)).copy(), np.asarray(mps, float)
+
+
+def straight_trip_s(origins: _Snap, distance_m: np.ndarray) -> np.ndarray:
+    """Seconds of a straight trip of ``distance_m`` (broadcast on the origins' last axis)
+    from each origin, ``inf`` where its access model allows none."""
+    t = origins.direct_t0_s + np.asarray(distance_m, float) / origins.direct_mps
+    return np.where(np.isfinite(t), t, np.inf)
 
 
 def same_piece_s(origins: _Snap, destinations: _Snap, io: np.ndarray, jd: np.ndarray) -> np.ndarray:

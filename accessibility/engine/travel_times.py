@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
@@ -46,6 +47,7 @@ from accessibility.engine.snapping import (
     edge_geometries,
     same_piece_s,
     snap_layer,
+    straight_trip_s,
 )
 from accessibility.network.graph import RoadNetwork
 
@@ -255,11 +257,30 @@ def nearest_snapped(
         better = direct < total[io]
         total[io[better]] = direct[better]
         dest[io[better]] = jd[better]
+    _straight_to_nearest(origins, destinations, total, dest)
     if limit_s is not None:
         beyond = total > limit_s
         total[beyond] = np.inf
         dest[beyond] = -1
     return total, dest
+
+
+def _straight_to_nearest(
+    origins: _Snap, destinations: _Snap, total: np.ndarray, dest: np.ndarray
+) -> None:
+    """Let each origin go straight to its nearest destination off the network, in place,
+    when its access model allows straight trips and that is faster (two neighbours in a
+    town do not drive out to the numbered road and back; see
+    :mod:`accessibility.engine.access_model`). scipy's k-d tree finds the nearest."""
+    can = np.isfinite(origins.direct_mps)
+    if not can.any() or not len(destinations):
+        return
+    rows = np.flatnonzero(can)
+    dist, j = cKDTree(destinations.xy).query(origins.xy[rows])
+    straight = straight_trip_s(origins.take(rows), dist)
+    better = straight < total[rows]
+    total[rows[better]] = straight[better]
+    dest[rows[better]] = j[better]
 
 
 # ----------------------------------------------------------------------------------------
@@ -388,6 +409,11 @@ def _origin_by_destination_s(
     io, jd = _same_piece_pairs(osnap, dsnap)
     if len(io):
         np.minimum.at(total, (jd, io), same_piece_s(osnap, dsnap, io, jd))
+    if np.isfinite(osnap.direct_mps).any():  # straight trips (see _straight_to_nearest)
+        for start in range(0, md, chunk):
+            d = dsnap.xy[start : start + chunk, None, :] - osnap.xy[None, :, :]
+            straight = straight_trip_s(osnap, np.hypot(d[..., 0], d[..., 1]))
+            np.minimum(total[start : start + chunk], straight, out=total[start : start + chunk])
     if limit_s is not None:
         total[total > limit_s] = np.inf
     return total

@@ -189,7 +189,10 @@ def run_diagnostic(
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
-    g = gamme_access(study.network, points, origin_id=C.CELL_ID, area=area, paths=study.paths)
+    g = gamme_access(
+        study.network, points, origin_id=C.CELL_ID, area=area, paths=study.paths,
+        snap=study.snap, access_points=study.access_points,
+    )
     for col in g.times.columns:
         if col != C.CELL_ID:
             cells[col] = g.times[col].to_numpy()
@@ -252,7 +255,10 @@ def _nearest_times(
     if absent:
         log.warning("no service at all for categories %s: not computed", ", ".join(absent))
     svc = services.reset_index(drop=True)
-    reach = Reach(study.network, points, svc, origin_id=C.CELL_ID, destination_id=C.SERVICE_ID)
+    reach = Reach(
+        study.network, points, svc, origin_id=C.CELL_ID, destination_id=C.SERVICE_ID,
+        snap=study.snap,
+    )
     for key in present:
         cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
     log.info("times to %d categories for %d cells", len(present), len(cells))
@@ -348,11 +354,12 @@ def _supply_indicators(
         warnings.simplefilter("ignore", SnapWarning)
         times = od_matrix(
             study.network,
-            demand_points_all,
-            sites,
+            study.access_points(demand_points_all),
+            study.access_points(sites),
             origin_id=C.CELL_ID,
             destination_id=C.SERVICE_ID,
             limit_min=limit,
+            snap=study.snap,
         ).dropna(subset=[C.TRAVEL_TIME_MIN])
     demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
     supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,6 +45,7 @@ from accessibility.core import params
 from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import warn
+from accessibility.engine.snapping import DEFAULT_SNAP, SnapOptions
 from accessibility.inputs.communes import current_code_map, load_town_halls
 from accessibility.inputs.services import BPE_2013, GAMMES, _read_bpe2013_table
 from accessibility.inputs.sources import fetch
@@ -365,6 +366,8 @@ def gamme_access(
     area: gpd.GeoSeries,
     paths: Paths | None = None,
     composition: GammeComposition | None = None,
+    snap: SnapOptions = DEFAULT_SNAP,
+    access_points: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None,
 ) -> GammeAccess:
     """Time from ``origins`` to the poles and equipment of each INSEE gamme.
 
@@ -377,13 +380,20 @@ def gamme_access(
         town hall lies inside are the candidate poles and equipment places.
     composition
         The gammes' types; ``data/indicators/gammes.toml`` by default.
+    snap, access_points
+        The study's snapping options and the function giving a point layer what its
+        access model reads (:meth:`accessibility.engine.study.Study.access_points`).
     """
     from accessibility.indicators.nearest import Reach
 
     paths = paths or default_paths()
     composition = composition or load_gamme_composition(paths.data / GAMMES_FILE)
     halls, counts = study_area_halls(net, area, bpe_counts(paths), paths)
-    reach = Reach(net, origins, halls, origin_id=origin_id, destination_id=C.COMMUNE_CODE)
+    if access_points is not None:
+        halls = access_points(halls)
+    reach = Reach(
+        net, origins, halls, origin_id=origin_id, destination_id=C.COMMUNE_CODE, snap=snap
+    )
     return gamme_times(
         reach, counts, composition, origins[origin_id].to_numpy(), origin_id=origin_id
     )

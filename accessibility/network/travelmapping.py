@@ -145,16 +145,21 @@ _Factor = Annotated[float, Strict(), Field(ge=1, lt=3, allow_inf_nan=False)]
 
 
 class SinuositySchema(params.Schema):
-    """The keys of ``sinuosity.toml``: ``[factors]`` and ``[mountain_area]``, class -> factor."""
+    """The keys of ``sinuosity.toml``, class -> factor: ``[factors]`` (the default,
+    fitted on whole routes by scripts/calibrate_access.py), ``[pieces]`` (averaged over
+    road pieces by scripts/calibrate_sinuosity.py) and ``[mountain_area]``."""
 
     factors: Mapping[str, _Factor] = {}
+    pieces: Mapping[str, _Factor] = {}
     mountain_area: Mapping[str, _Factor] = {}
 
 
 def load_sinuosity(path: str | Path | None = None, *, table: str = "factors") -> dict[str, float]:
     """Read the sinuosity factors (default ``data/network/sinuosity.toml``).
 
-    ``table="factors"`` (default) goes with the mountain-pass flags of the reader;
+    ``table="factors"`` (default) goes with the mountain-pass flags of the reader, fitted
+    on whole routes against full networks (docs/network-calibration.md); ``"pieces"``
+    are the earlier piece-averaged factors;
     ``table="mountain_area"`` holds factors measured on a whole mountain country, for a
     territory whose climbing roads are mostly not flagged.
 

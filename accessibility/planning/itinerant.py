@@ -106,11 +106,12 @@ def plan_itinerant_tour(
         from accessibility.indicators.diagnostic import run_diagnostic
 
         diagnostic = run_diagnostic(study)
-    halls = town_hall_points(communes)
+    halls = study.access_points(town_hall_points(communes))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SnapWarning)  # town halls: see the layers' checks
         times = od_matrix(
-            study.network, halls, halls, origin_id=C.COMMUNE_CODE, destination_id=C.COMMUNE_CODE
+            study.network, halls, halls, origin_id=C.COMMUNE_CODE,
+            destination_id=C.COMMUNE_CODE, snap=study.snap,
         )
     scores = diagnostic.priority.set_index(C.COMMUNE_CODE)["priority_score"]
     stops = pd.DataFrame({

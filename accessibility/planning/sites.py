@@ -65,7 +65,12 @@ def site_matrix(study: Study, sites: gpd.GeoDataFrame) -> CostMatrix:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SnapWarning)
         long = od_matrix(
-            study.network, points, sites, origin_id=C.CELL_ID, destination_id=C.SITE_ID
+            study.network,
+            points,
+            study.access_points(sites),
+            origin_id=C.CELL_ID,
+            destination_id=C.SITE_ID,
+            snap=study.snap,
         )
     return CostMatrix.from_long(long, demand_ids=points[C.CELL_ID], candidate_ids=sites[C.SITE_ID])
 

@@ -1,9 +1,13 @@
-"""Validation: the model's results held against variants and independent references.
+"""Validation: how far the model's travel times are from better references.
 
-Owns: the INSEE gammes' sensitivity to their composition and to the road network
-(:mod:`.gammes_check`).
+Owns the calibration of the coarse (Travel Mapping) model against full road networks
+(:mod:`~accessibility.validation.truth`: the truth regions;
+:mod:`~accessibility.validation.calibrate`: routing both networks, the fit, the
+leave-one-region-out errors; :mod:`~accessibility.engine.access_model`: the fitted
+parameters of ``data/network/access.toml``), the INSEE gammes' sensitivity to their
+composition and to the road network (:mod:`~accessibility.validation.gammes_check`) and
+the validation reports.
 
-May import: :mod:`accessibility.core`, :mod:`accessibility.inputs`,
-:mod:`accessibility.network`, :mod:`accessibility.engine`,
-:mod:`accessibility.indicators`.
+May import: core, inputs, network, engine, indicators (this layer sits after
+indicators and before planning).
 """

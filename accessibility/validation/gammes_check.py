@@ -25,6 +25,7 @@ import pandas as pd
 
 from accessibility.core import columns as C
 from accessibility.core.errors import DataError
+from accessibility.engine.snapping import DEFAULT_SNAP
 from accessibility.indicators.gammes import (
     GAMME_THRESHOLDS_MIN,
     GammeAccess,
@@ -54,6 +55,21 @@ class GammeComparison:
     communes: pd.DataFrame
     """One row per commune of the territory: its time to each gamme's nearest pole under
     each variant (``gamme_<g>_pole_min_<label>``) and the difference b - a."""
+
+
+def _reach(study: Any, points: gpd.GeoDataFrame, halls: gpd.GeoDataFrame) -> Reach:
+    """Cells to town halls with the study's snapping and access model, as the diagnostic."""
+    access_points = getattr(study, "access_points", None)
+    if access_points is not None:
+        halls = access_points(halls)
+    return Reach(
+        study.network,
+        points,
+        halls,
+        origin_id=C.CELL_ID,
+        destination_id=C.COMMUNE_CODE,
+        snap=getattr(study, "snap", DEFAULT_SNAP),
+    )
 
 
 def _cell_frame(study: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
@@ -199,7 +215,7 @@ def compare_compositions(
     points, area = _cell_frame(study)
     counts = counts if counts is not None else bpe_counts(study.paths)
     halls, hall_counts = study_area_halls(study.network, area, counts, study.paths)
-    reach = Reach(study.network, points, halls, origin_id=C.CELL_ID, destination_id=C.COMMUNE_CODE)
+    reach = _reach(study, points, halls)
     ids = points[C.CELL_ID].to_numpy()
     accesses = tuple(
         gamme_times(reach, hall_counts, comp, ids, origin_id=C.CELL_ID) for comp in (a, b)
@@ -232,9 +248,7 @@ def compare_networks(
     for study in (study_a, study_b):
         points, area = _cell_frame(study)
         halls, hall_counts = study_area_halls(study.network, area, counts, study.paths)
-        reach = Reach(
-            study.network, points, halls, origin_id=C.CELL_ID, destination_id=C.COMMUNE_CODE
-        )
+        reach = _reach(study, points, halls)
         ids = points[C.CELL_ID].to_numpy()
         accesses.append(gamme_times(reach, hall_counts, composition, ids, origin_id=C.CELL_ID))
     points, _ = _cell_frame(study_a)

@@ -526,7 +526,7 @@ def isochrones_map(
         if sites.empty:
             log.warning("isochrones: no site of category %s", key)
             continue
-        bands = isochrones(study.network, sites, site_id=None, minutes=minutes)
+        bands = isochrones(study.network, sites, site_id=None, minutes=minutes, snap=study.snap)
         bands = _wgs84(bands, where="isochrones").sort_values(C.MINUTES, ascending=False)
         label = cats[key].label if key in cats else key
         fg = folium.FeatureGroup(name=f"{label} : isochrones", overlay=True, show=i == 0)
