@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import shapely
 
+from accessibility.core.outputs import check_name, check_targets, run_dirs, staged_folders
 from accessibility.core.paths import Paths, default_paths
 from accessibility.engine.access_model import snap_options_for
 from accessibility.engine.study import Study  # re-exported: accessibility.pipeline.Study
@@ -101,6 +102,7 @@ def scenario_of(study: Study, name: str) -> tuple[Study, Any]:
     from accessibility.planning.scenarios import load_scenario, scenario_study
 
     scenario = load_scenario(name)
+    check_name(scenario.name, what=f"scenario name (from {name})")
     edited = scenario_study(study, scenario)
     edited, season = _seasonal(edited, scenario)
     terr = edited.layers.territory
@@ -142,6 +144,12 @@ def run_job(
     from accessibility.indicators.diagnostic import run_diagnostic
 
     say = progress or (lambda message: log.info("%s", message))
+    for name in (scenario, compare):  # names become folder and file names
+        if name:
+            check_name(Path(name).stem if str(name).endswith(".toml") else name,
+                       what="scenario name")
+    # refuse a folder that is not ours before the work
+    check_targets(Path(f) for f in (out_dir, maps_dir) if f is not None)
     say("layers and road network")
     base = open_study(territory, paths=paths, grid=grid)
     study, season = base, None
@@ -150,27 +158,67 @@ def run_job(
         study, season = scenario_of(base, scenario)
     say("indicators")
     diag = run_diagnostic(study)
-    comparison, cells_compare, sections = None, None, []
+    comparison = cells_compare = None
+    scenario_results: list[Any] = []
     if compare:
         say(f"indicators of the comparison scenario {compare}")
-        comparison, cells_compare, sections = _compare(base, diag, compare, scenario)
-    say("exports")
-    out_dir = out_dir or Path("output") / study.layers.territory.slug
-    exports = _export(study, diag, out_dir, season, comparison, f"{compare}_{scenario or 'base'}")
-    maps_dir = maps_dir or Path("maps") / study.layers.territory.slug
-    maps: dict[str, Path] = {}
-    if atlas:
-        from accessibility.outputs.maps import build_atlas
+        comparison, cells_compare, result = _compare(base, diag, compare, scenario or "base")
+        scenario_results.append(result)
+    default_out, default_maps = run_dirs(study.layers.territory.slug)
+    targets = {"exports": Path(out_dir or default_out)}
+    if atlas or report:
+        targets["maps"] = Path(maps_dir or default_maps)
+    with staged_folders(targets, command="run") as stage:
+        say("exports")
+        exports = _write_run_exports(stage["exports"], study, diag, season, comparison,
+                                     (compare, scenario or "base"))
+        maps: dict[str, Path] = {}
+        rapport = None
+        if atlas:
+            from accessibility.outputs.maps import build_atlas
 
-        say("atlas (interactive maps)")
-        maps = build_atlas(study, diag, maps_dir, comparison_cells=cells_compare)
-    rapport = None
-    if report:
-        from accessibility.outputs.report import build_report
+            say("atlas (interactive maps)")
+            maps = build_atlas(study, diag, stage["maps"], comparison_cells=cells_compare)
+        if report:
+            from accessibility.outputs.report import build_report
 
-        say("report")
-        rapport = build_report(study, diag, maps_dir, scenarios=sections)
+            say("report")
+            rapport = build_report(study, diag, stage["maps"], scenarios=scenario_results)
+    exports = {k: stage.final(v) for k, v in exports.items()}
+    maps = {k: stage.final(v) for k, v in maps.items()}
+    rapport = stage.final(rapport) if rapport is not None else None
     return RunResult(study, diag, exports, maps, rapport, comparison, season)
+
+
+def _compare(base: Study, diag: Any, compare: str, label: str) -> tuple[Any, Any, Any]:
+    """The comparison with scenario ``compare``: table, cells before/after, report part."""
+    from accessibility.indicators.diagnostic import run_diagnostic
+    from accessibility.planning.scenarios import compare as compare_diagnostics
+
+    other, _ = scenario_of(base, compare)
+    other_diag = run_diagnostic(other)
+    comparison = compare_diagnostics(other_diag, diag, labels=(compare, label))
+    return (comparison, _cells_before_after(other_diag, diag),
+            _comparison_result(comparison, compare, label))
+
+
+def _write_run_exports(
+    folder: Path, study: Study, diag: Any, season: Any, comparison: Any, names: tuple[str, str]
+) -> dict[str, Path]:
+    """The exports of a run (diagnostic, seasonal population, comparison) in ``folder``."""
+    from accessibility.core.files import write_table
+    from accessibility.outputs.exports import write_exports
+
+    exports = write_exports(study, diag, folder)
+    if season is not None:
+        exports["seasonal_population"] = write_table(
+            season.communes, folder / "seasonal_population.csv"
+        )
+    if comparison is not None:
+        exports["comparison"] = write_table(
+            comparison, folder / f"comparison_{names[0]}_{names[1]}.csv"
+        )
+    return exports
 
 
 def run_steps(
@@ -182,35 +230,6 @@ def run_steps(
 ) -> int:
     """How many times :func:`run_job` calls ``progress`` with these options."""
     return 3 + bool(scenario) + bool(compare) + bool(atlas) + bool(report)
-
-
-def _compare(base: Study, diag: Any, compare: str, scenario: str | None) -> tuple[Any, Any, list]:
-    """The comparison with scenario ``compare``: table, cells before/after, report section."""
-    from accessibility.indicators.diagnostic import run_diagnostic
-    from accessibility.planning.scenarios import compare as compare_diagnostics
-
-    other, _ = scenario_of(base, compare)
-    other_diag = run_diagnostic(other)
-    comparison = compare_diagnostics(other_diag, diag, labels=(compare, scenario or "base"))
-    cells = _cells_before_after(other_diag, diag)
-    return comparison, cells, [_comparison_result(comparison, compare, scenario or "base")]
-
-
-def _export(
-    study: Study, diag: Any, out_dir: Path, season: Any, comparison: Any, pair: str
-) -> dict[str, Path]:
-    """The open-data exports, plus the seasonal population and the comparison table."""
-    from accessibility.core.files import write_table
-    from accessibility.outputs.exports import export_diagnostic
-
-    exports = export_diagnostic(study, diag, out_dir)
-    if season is not None:
-        exports["seasonal_population"] = write_table(
-            season.communes, out_dir / "seasonal_population.csv"
-        )
-    if comparison is not None:
-        exports["comparison"] = write_table(comparison, out_dir / f"comparison_{pair}.csv")
-    return exports
 
 
 def _cells_before_after(before: Any, after: Any) -> Any:

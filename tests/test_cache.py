@@ -150,8 +150,11 @@ def test_network_rebuilds_when_the_speed_table_changes(tmp_path):
         warnings.simplefilter("ignore")  # the fixture's cut-off parts
         first = territory_network(terr, communes, paths=paths)
         n = BUILDS["network-tiny"]
-        territory_network(terr, communes, paths=paths)
+        again = territory_network(terr, communes, paths=paths)
         assert BUILDS["network-tiny"] == n  # unchanged: reused
+        # built or reused, a network says where it is stored
+        assert first.meta["cache"] == again.meta["cache"]
+        assert Path(first.meta["cache"]).is_dir()
         speeds = data / "network" / "speeds.toml"
         text = speeds.read_text(encoding="utf-8")
         new, count = re.subn(r"(?m)^(residential = \{ kph = )\d+", r"\g<1>7", text)

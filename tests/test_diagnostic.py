@@ -103,6 +103,7 @@ def test_exports_and_data_dictionary(maurienne_study, maurienne_diagnostic, tmp_
     out = tmp_path / "maurienne"
     (out).mkdir()
     (out / "old.txt").write_text("previous run")
+    (out / ".accessibility-output").write_text('{"run_id": "previous"}')  # a run wrote it
     files = export_diagnostic(maurienne_study, maurienne_diagnostic, out)
     assert not (out / "old.txt").exists()  # the folder is replaced as a whole
     layers = dict(pyogrio.list_layers(files["gpkg"]))

@@ -81,8 +81,10 @@ SERVICES = gpd.GeoDataFrame(
 
 
 def _page(m: folium.Map) -> str:
-    """The rendered page with JSON's \\uXXXX escapes decoded (folium writes JSON)."""
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), render_offline(m))
+    """The rendered page with JSON's \\uXXXX escapes and the ``<\\/`` of template literals
+    decoded (folium writes JSON and template literals)."""
+    page = render_offline(m).replace("<\\/", "</")
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), page)
 
 
 def test_time_colours_follow_the_class_edges():
@@ -142,7 +144,7 @@ def test_scenario_map_shows_gain(tmp_path):
     page = _page(m)
     assert '"gain": "30\u00a0min"' in page  # 42 - 12, French format (no-break space)
     assert "20 min et plus" in page and "seuil : 30 min" in page
-    assert "Gain de temps d&#x27;accès (minutes)" in page
+    assert "Gain de temps d'accès (minutes)" in page
     out = save_map(m, tmp_path / "scenarios.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["scenarios.html"]  # no temp file left
@@ -163,3 +165,65 @@ def test_index_links_every_map(tmp_path):
     page = write_index(maps, tmp_path, territory_name="Test").read_text(encoding="utf-8")
     assert re.findall(r'href="([^"]+)"', page) == ["acces.html", "priorites.html"]
     assert "Communes prioritaires" in page
+
+
+def test_element_ids_renumbered_by_hand():
+    from accessibility.outputs.maps.pages import deterministic_ids
+
+    a, b, sha = "a" * 32, "0123456789abcdef" * 2, "f" * 64
+    page = f"var map_{a} = 1; map_{a}.x; function geo_json_{b}_styler() {{}} _{sha}"
+    assert deterministic_ids(page) == (
+        f"var map_{1:032x} = 1; map_{1:032x}.x; function geo_json_{2:032x}_styler() {{}} _{sha}"
+    )
+
+
+def test_same_map_same_bytes():
+    assert render_offline(priority_map(DIAG)) == render_offline(priority_map(DIAG))
+    assert render_offline(services_map(SERVICES, COMMUNES)) == render_offline(
+        services_map(SERVICES, COMMUNES))
+
+
+# --- what each map kind shows, shared by the atlas and the report ---------------------------
+
+
+def test_priority_classes_by_hand():
+    from accessibility.outputs.maps.kinds import priority_classes
+
+    # top score 11: ceil(linspace(0, 11, 6)) = 0, 3, 5, 7, 9, 11 -> limits 3, 5, 7, 9, 11
+    c = priority_classes([0, 2, 4, 11, float("nan")])
+    assert c.index.tolist() == [0, 1, 2, 5, 0]
+    assert c.labels == ("non prioritaire (0 point)", "1 à 3 points", "4 à 5 points",
+                        "6 à 7 points", "8 à 9 points", "10 à 11 points")
+    assert c.colors[0] == "#ffffff" and len(set(c.colors)) == 6
+
+
+def test_time_classes_by_hand():
+    from accessibility.outputs.maps.kinds import time_classes
+
+    c = time_classes([5.0, 7.0, 30.0, 75.0, float("nan")])
+    assert c.index.tolist() == [0, 1, 4, 6, -1]  # a threshold belongs to the class above
+    assert c.labels[0] == "moins de 7\u00a0min" and c.labels[-1] == "60\u00a0min et plus"
+    assert c.colors == TIME_COLORS
+
+
+def test_service_styles_follow_the_categories_file():
+    from accessibility.outputs.maps.kinds import CATEGORY_COLORS, service_order, service_styles
+
+    order = service_order(["zzz", "hospital", "france_services", "hospital"],
+                          ["france_services", "emergency", "hospital"])
+    assert order == ["france_services", "hospital", "zzz"]
+    assert service_styles(order) == {"france_services": (CATEGORY_COLORS[0], "o"),
+                                     "hospital": (CATEGORY_COLORS[1], "P"),
+                                     "zzz": (CATEGORY_COLORS[2], "s")}
+
+
+def test_atlas_and_report_priority_maps_share_classes():
+    from accessibility.outputs import report
+    from accessibility.outputs.maps.kinds import priority_classes
+
+    classes = priority_classes(COMMUNES["priority_score"])
+    page = _page(priority_map(DIAG))
+    assert all(label in page for label in classes.labels)
+    fig = report.priority_map(COMMUNES, DIAG.priority)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["non prioritaire (0 point)", "4 points"]  # scores 0 and 4

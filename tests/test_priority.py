@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from accessibility.core.errors import DataError, DataWarning
-from accessibility.indicators.priority import Criterion, load_criteria, rank_communes, score
+from accessibility.indicators.priority import (
+    Criterion,
+    Tier,
+    load_criteria,
+    load_tiers,
+    rank_communes,
+    score,
+    tier_of,
+)
 
 FS = Criterion(
     key="fs",
@@ -86,3 +94,32 @@ def test_shipped_criteria_load_and_bad_files(tmp_path):
     bad.write_text('[[criterion]]\nkey="x"\ncolumn="c"\nweight=0\nabove=1\nreason_fr="r"\n')
     with pytest.raises(DataError, match=r"\.weight: expected greater than 0"):
         load_criteria(bad)
+
+
+TIERS = (Tier("p1", "Priorité 1", 6), Tier("watch", "À surveiller", 3))
+
+
+def test_tiers_by_hand():
+    # scores 6, 0, 6, 3 (see above): A and C reach 6, D reaches 3 only, B none
+    r = rank_communes(_table(), [FS, APL, OLD], TIERS)
+    assert dict(zip(r["commune_code"], r["priority_tier"], strict=True)) == {
+        "A": "Priorité 1", "C": "Priorité 1", "D": "À surveiller",
+    }  # fmt: skip
+    assert tier_of(np.array([5.99, 6.0, 2.9, 0.0]), TIERS).tolist() == [
+        "À surveiller", "Priorité 1", "", "",
+    ]  # fmt: skip
+
+
+def test_shipped_tiers_and_bad_tier_files(tmp_path):
+    tiers = load_tiers()
+    assert [t.key for t in tiers] == ["priority_1", "watch"]
+    assert all(t.rule for t in tiers), "each shipped tier states its rule"
+    crit = '[[criterion]]\nkey="x"\ncolumn="c"\nweight=1\nabove=1\nreason_fr="r"\n'
+    bad = tmp_path / "p.toml"
+    bad.write_text(crit + '[[tier]]\nkey="a"\nlabel_fr="A"\nmin_score=2\n'
+                   '[[tier]]\nkey="b"\nlabel_fr="B"\nmin_score=5\n')  # fmt: skip
+    with pytest.raises(DataError, match="decreasing min_score"):
+        load_tiers(bad)
+    bad.write_text(crit + '[[tier]]\nkey="a"\nlabel_fr="A"\nmin_score=0\n')
+    with pytest.raises(DataError, match="min_score"):
+        load_tiers(bad)

@@ -231,6 +231,7 @@ def test_report_scenarios_section(maurienne_study, maurienne_diagnostic, tmp_pat
         ),
         source="MCLP, seuil 30 min",
     )
+    (tmp_path / "rapport.pdf").write_bytes(b"%PDF- of an earlier run")
     path = build_report(
         maurienne_study, maurienne_diagnostic, tmp_path, scenarios=[scenario], pdf=False
     )
@@ -238,6 +239,19 @@ def test_report_scenarios_section(maurienne_study, maurienne_diagnostic, tmp_pat
     assert "Une France Services de plus" in text
     assert f"2{NNBSP}625" in text and f"1{NNBSP}300" in text
     assert "Aucun scénario d'implantation" not in text
-    assert not (tmp_path / "rapport.pdf").exists()
+    assert not (tmp_path / "rapport.pdf").exists()  # the stale PDF is gone, not announced
     with pytest.raises(DataError, match="ScenarioResult"):
         build_report(maurienne_study, maurienne_diagnostic, tmp_path, scenarios=[{"a": 1}])
+
+
+@pytest.mark.integration
+def test_no_weasyprint_removes_the_stale_pdf(maurienne_study, maurienne_diagnostic, tmp_path,
+                                             monkeypatch):
+    """Without WeasyPrint write_pdf returns None: a rapport.pdf of an earlier run must
+    not stay beside the new HTML (the CLI announces the PDF when it exists)."""
+    import accessibility.outputs.report as report_module
+
+    monkeypatch.setattr(report_module, "write_pdf", lambda html, pdf: None)
+    (tmp_path / "rapport.pdf").write_bytes(b"%PDF- of an earlier run")
+    build_report(maurienne_study, maurienne_diagnostic, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "rapport.html"]

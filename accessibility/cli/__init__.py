@@ -150,7 +150,7 @@ def _fmt_min(value: float) -> str:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     callback=check_table_suffix,
-    help="Table to write (.csv or .parquet).",
+    help="Table to write (.csv or .parquet; default: output/<territory>_times/).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def times_cmd(
@@ -158,6 +158,7 @@ def times_cmd(
 ) -> None:
     """Time from every population cell to the nearest service of a category."""
     from accessibility.core.files import write_table
+    from accessibility.core.outputs import command_dir
     from accessibility.indicators.nearest import time_to_nearest, weighted_summary
     from accessibility.inputs.services import load_categories
     from accessibility.pipeline import open_study
@@ -172,7 +173,7 @@ def times_cmd(
     summary = weighted_summary(
         table[C.TRAVEL_TIME_MIN], cells[C.POP_TOTAL], threshold_min=threshold, category=category
     )
-    out = out or study.output_dir / f"times_{category}.csv"
+    out = out or command_dir("times", study.layers.territory.slug) / f"times_{category}.csv"
     write_table(table, out)
     if as_json:
         click.echo(
@@ -283,13 +284,15 @@ MAIN_CATEGORIES = (
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the data exports (default: output/<territory>[-<scenario>]).",
+    help="Folder of the data exports (default: output/<territory>[-<scenario>]); replaced "
+    "as a whole, so it must be new, empty or written by an earlier run.",
 )
 @click.option(
     "--maps",
     "maps_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the atlas and report (default: maps/<territory>[-<scenario>]).",
+    help="Folder of the atlas and report (default: maps/<territory>[-<scenario>]); "
+    "replaced as a whole, so it must be new, empty or written by an earlier run.",
 )
 @click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
 @click.option("--no-report", is_flag=True, help="Skip the printable report.")
@@ -307,6 +310,7 @@ def run_cmd(
     import time
 
     from accessibility.cli import logs
+    from accessibility.core.escape import terminal_text
     from accessibility.pipeline import run_job, run_steps
 
     t0 = time.perf_counter()
@@ -337,7 +341,7 @@ def run_cmd(
         em = epci[epci["indicator"] == "time_emergency_min"]
         click.echo(f"\nEmergency care, {compare} -> {scenario or 'base'} (mean minutes by EPCI):")
         for r in em.itertuples(index=False):
-            click.echo(f"  {r.name:<40}{r.change_min:+6.1f} min")
+            click.echo(f"  {terminal_text(r.name):<40}{r.change_min:+6.1f} min")
     click.echo(f"\nExports (open data: GeoPackage, CSV, GeoJSON, data dictionary): {exports_dir}/")
     if result.maps:
         click.echo(f"Atlas: {result.maps['index']} ({len(result.maps) - 1} maps)")
@@ -354,10 +358,12 @@ def _short(label: object) -> str:
 
 
 def _print_run_summary(study: object, diag: object) -> None:
+    from accessibility.core.escape import terminal_text as _t
+
     terr = diag.territory.set_index("indicator")  # type: ignore[attr-defined]
     layers = study.layers  # type: ignore[attr-defined]
     click.echo(
-        f"\n{layers.territory.name}: {len(layers.communes)} communes, "
+        f"\n{_t(layers.territory.name)}: {len(layers.communes)} communes, "
         f"{layers.communes[C.POPULATION].sum():,.0f} inhabitants, {len(layers.cells):,} cells "
         f"({layers.meta['grid_vintage']})"
     )
@@ -377,13 +383,22 @@ def _print_run_summary(study: object, diag: object) -> None:
         click.echo("\nFrance Services by EPCI (population-weighted mean, beyond the threshold):")
         for r in fs.itertuples(index=False):
             click.echo(
-                f"  {r.epci_name:<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} inhabitants"
+                f"  {_t(r.epci_name):<40}{r.mean_min:>6.1f} min{r.population_beyond:>8,.0f} "
+                "inhabitants"
             )
-    top = diag.priority.head(5)  # type: ignore[attr-defined]
-    click.echo(f"\nPriority communes: {len(diag.priority)} (top 5):")  # type: ignore[attr-defined]
-    for r in top.itertuples(index=False):
+    prio = diag.priority  # type: ignore[attr-defined]
+    tiers = prio["priority_tier"].value_counts() if "priority_tier" in prio else {}
+    counts = ", ".join(f"{n} {label}" for label, n in tiers.items() if label)
+    click.echo(
+        f"\nCommunes meeting a priority criterion: {len(prio)} of {len(diag.communes)}"  # type: ignore[attr-defined]
+        + (f" (tiers: {counts})" if counts else "")
+        + "; top 5:"
+    )
+    for r in prio.head(5).itertuples(index=False):
+        tier = f" [{r.priority_tier}]" if getattr(r, "priority_tier", "") else ""
         click.echo(
-            f"  {r.rank}. {r.commune_name} ({r.epci_name}), score {r.priority_score:g}: {r.reasons}"
+            f"  {r.rank}. {_t(r.commune_name)} ({_t(r.epci_name)}), score "
+            f"{r.priority_score:g}{tier}: {_t(r.reasons)}"
         )
 
 

@@ -52,7 +52,7 @@ def _fmt_pop(value: float) -> str:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the tables (default: output/<territory>/scenarios).",
+    help="Folder of the tables (default: output/<territory>_scenarios).",
 )
 @click.option("--no-map", is_flag=True, help="Skip the scenario map.")
 def site_cmd(
@@ -70,6 +70,7 @@ def site_cmd(
     import geopandas as gpd
 
     from accessibility.core.files import atomic_write, write_table
+    from accessibility.core.outputs import command_dir
     from accessibility.pipeline import open_study
     from accessibility.planning.sites import choose_sites
 
@@ -104,7 +105,7 @@ def site_cmd(
                 f"  {r.commune_name:<32}{_fmt_pop(r.newly_within):>8}   mean "
                 f"{r.mean_before_min:5.1f} -> {r.mean_after_min:5.1f} min"
             )
-    out = out or Path("output") / slug / "scenarios"
+    out = out or command_dir("site", slug)
     stem = f"scenario_{category}_{model}"
     chosen = choice.chosen.to_crs(4326)
     xy = chosen.assign(lon=chosen.geometry.x, lat=chosen.geometry.y).drop(columns="geometry")
@@ -129,7 +130,7 @@ def site_cmd(
             attribution=attribution_fr(study, [category]),
             caption=ev.summary_fr,
         )
-        written.append(save_map(m, Path("maps") / slug / f"{stem}.html"))
+        written.append(save_map(m, command_dir("site", slug, maps=True) / f"{stem}.html"))
     click.echo("written: " + ", ".join(str(p) for p in written))
 
 
@@ -141,12 +142,13 @@ def site_cmd(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the sheet (default: output/<territory>/projets).",
+    help="Folder of the sheet (default: output/<territory>_projets).",
 )
 def project_cmd(
     territory: Territory, category: str, at: str, threshold: float | None, out: Path | None
 ) -> None:
     """The « fiche projet » of a proposed site: catchment, who gains, priorities, ranking."""
+    from accessibility.core.outputs import command_dir
     from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import open_study
     from accessibility.planning.project import project_sheet
@@ -154,7 +156,7 @@ def project_cmd(
     study = open_study(territory)  # type: ignore[arg-type]
     diagnostic = run_diagnostic(study)
     sheet = project_sheet(study, diagnostic, category, at, threshold_min=threshold)
-    out = out or Path("output") / study.layers.territory.slug / "projets"
+    out = out or command_dir("project", study.layers.territory.slug)
     files = sheet.write(out)
     click.echo(sheet.title)
     for r in sheet.catchment.itertuples(index=False):
@@ -211,7 +213,7 @@ def project_cmd(
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Schedule CSV (default: output/<territory>/scenarios/tournee_<category>_<depot>.csv).",
+    help="Schedule CSV (default: output/<territory>_tournees/tournee_<category>_<depot>.csv).",
 )
 def tour_cmd(
     territory: Territory,
@@ -225,6 +227,7 @@ def tour_cmd(
 ) -> None:
     """Plan an itinerant service's tour over the town halls, compared with a fixed site."""
     from accessibility.core.files import write_table
+    from accessibility.core.outputs import command_dir
     from accessibility.pipeline import open_study
     from accessibility.planning.itinerant import plan_itinerant_tour
     from accessibility.planning.project import slug
@@ -250,9 +253,7 @@ def tour_cmd(
     for r in tour.comparison.itertuples(index=False):
         click.echo(f"  {r.indicator:<46}{r.fixed_site:>10,.1f}{r.itinerant:>10,.1f}")
     out = out or (
-        Path("output")
-        / study.layers.territory.slug
-        / "scenarios"
+        command_dir("tour", study.layers.territory.slug)
         / f"tournee_{category}_{slug(tour.depot_name)}.csv"
     )
     click.echo(f"written: {write_table(schedule, out)}")

@@ -58,6 +58,10 @@ class NetworkError(DataError):
     """A road network cannot be built or used (no drivable road, bad speeds, ...)."""
 
 
+class OutputError(AccessibilityError, OSError):
+    """An output folder cannot be written, or must not be replaced (not ours)."""
+
+
 class AccessibilityWarning(UserWarning):
     """Base class of this package's warnings: legal but suspicious input."""
 

@@ -49,7 +49,11 @@ class Study:
 
     @property
     def output_dir(self) -> Path:
-        return Path("output") / self.layers.territory.slug
+        """``output/<slug>``: the folder ``run`` writes (the slug checked, see
+        :func:`accessibility.core.outputs.run_dirs`)."""
+        from accessibility.core.outputs import run_dirs
+
+        return run_dirs(self.layers.territory.slug)[0]
 
 
 __all__ = ["Study"]

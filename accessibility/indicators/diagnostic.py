@@ -33,7 +33,15 @@ from accessibility.engine.travel_times import od_matrix
 from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
-from accessibility.indicators.priority import Criterion, load_criteria, rank_communes, score
+from accessibility.indicators.priority import (
+    Criterion,
+    Tier,
+    load_criteria,
+    load_tiers,
+    rank_communes,
+    score,
+    tier_of,
+)
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 
@@ -177,11 +185,16 @@ def run_diagnostic(
     categories: Mapping[str, Category] | None = None,
     criteria: tuple[Criterion, ...] | None = None,
     parameters: Mapping[str, Any] | None = None,
+    tiers: tuple[Tier, ...] | None = None,
 ) -> Diagnostic:
-    """Compute every indicator of the territory (see the module docstring)."""
+    """Compute every indicator of the territory (see the module docstring).
+
+    ``criteria`` and ``tiers`` default to those of ``data/indicators/priority.toml``.
+    """
     layers = study.layers
     cats = dict(categories or load_categories())
     criteria = criteria or load_criteria()
+    tiers = load_tiers() if tiers is None else tiers
     params = dict(parameters or load_parameters())
     cells = layers.cells.copy()
     points = demand_points(cells)
@@ -214,8 +227,11 @@ def run_diagnostic(
                                     on=C.COMMUNE_CODE)  # fmt: skip
     cells = pd.concat([cells, score(cells, criteria, where="cells")], axis=1)
     communes = pd.concat([communes, score(communes, criteria, where="communes")], axis=1)
+    communes["priority_tier"] = tier_of(communes["priority_score"], tiers)
     priority = rank_communes(
-        communes.drop(columns=["priority_score", "n_criteria", "reasons"]), criteria
+        communes.drop(columns=["priority_score", "priority_tier", "n_criteria", "reasons"]),
+        criteria,
+        tiers,
     ).merge(communes[[C.COMMUNE_CODE, C.EPCI_CODE]], on=C.COMMUNE_CODE, how="left")
     with_epci = cells.merge(
         communes[[C.COMMUNE_CODE, C.EPCI_CODE, C.EPCI_NAME]], on=C.COMMUNE_CODE, how="left"

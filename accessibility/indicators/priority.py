@@ -93,26 +93,67 @@ class _MetaSchema(params.Schema):
     description: params.Text = ""
 
 
+@dataclass(frozen=True)
+class Tier:
+    """A class of priority: places scoring at least ``min_score`` (and below the next
+    tier up) get ``label_fr``."""
+
+    key: str
+    label_fr: str
+    min_score: float
+    rule: str = ""
+
+
+class _TierSchema(params.Schema):
+    key: Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    label_fr: params.Str
+    min_score: Annotated[params.Num, Field(gt=0)]
+    rule: params.Text = ""
+
+
 class PrioritySchema(params.Schema):
-    """The keys of ``priority.toml``: ``[meta]`` and a list of ``[[criterion]]``."""
+    """The keys of ``priority.toml``: ``[meta]``, ``[[criterion]]`` and ``[[tier]]``."""
 
     meta: _MetaSchema = _MetaSchema()
     criterion: Annotated[tuple[_CriterionSchema, ...], Field(min_length=1)]
+    tier: tuple[_TierSchema, ...] = ()
 
     @model_validator(mode="after")
     def _unique(self) -> PrioritySchema:
-        keys = [c.key for c in self.criterion]
-        dup = sorted({k for k in keys if keys.count(k) > 1})
-        if dup:
-            raise ValueError(f"duplicate criterion key(s): {', '.join(dup)}")
+        for what, keys in (("criterion", [c.key for c in self.criterion]),
+                           ("tier", [t.key for t in self.tier])):  # fmt: skip
+            dup = sorted({k for k in keys if keys.count(k) > 1})
+            if dup:
+                raise ValueError(f"duplicate {what} key(s): {', '.join(dup)}")
+        scores = [t.min_score for t in self.tier]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError(f"tiers must be listed by decreasing min_score, got {scores}")
         return self
+
+
+def _load(path: Path | None) -> PrioritySchema:
+    path = path or project_data_dir() / "indicators" / "priority.toml"
+    return params.load(path, PrioritySchema, what="priority criteria file")
 
 
 def load_criteria(path: Path | None = None) -> tuple[Criterion, ...]:
     """Read and check the criteria file (default ``data/indicators/priority.toml``)."""
-    path = path or project_data_dir() / "indicators" / "priority.toml"
-    raw = params.load(path, PrioritySchema, what="priority criteria file")
-    return tuple(Criterion(**c.model_dump()) for c in raw.criterion)
+    return tuple(Criterion(**c.model_dump()) for c in _load(path).criterion)
+
+
+def load_tiers(path: Path | None = None) -> tuple[Tier, ...]:
+    """The priority tiers of the criteria file, highest first (none: no tiers)."""
+    return tuple(Tier(**t.model_dump()) for t in _load(path).tier)
+
+
+def tier_of(scores: pd.Series | np.ndarray, tiers: Sequence[Tier]) -> np.ndarray:
+    """The French label of each score's tier (the highest whose ``min_score`` it
+    reaches); an empty string below every tier."""
+    s = np.asarray(scores, dtype=float)
+    out = np.full(len(s), "", dtype=object)
+    for tier in sorted(tiers, key=lambda t: t.min_score):  # higher tiers overwrite
+        out[s >= tier.min_score] = tier.label_fr
+    return out
 
 
 def score(
@@ -153,13 +194,17 @@ def score(
     )
 
 
-def rank_communes(communes: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.DataFrame:
+def rank_communes(
+    communes: pd.DataFrame, criteria: Sequence[Criterion], tiers: Sequence[Tier] = ()
+) -> pd.DataFrame:
     """The communes with a positive score, ranked (score, then population, descending).
 
     ``communes`` must hold ``commune_code``, ``commune_name``, ``epci_name``,
-    ``population`` and the indicator columns. Returns ``rank`` and the scoring columns.
+    ``population`` and the indicator columns. Returns ``rank``, the scoring columns and
+    ``priority_tier`` (the French label of the commune's tier, empty below every tier).
     """
     scored = pd.concat([communes, score(communes, criteria, where="communes")], axis=1)
+    scored["priority_tier"] = tier_of(scored["priority_score"], tiers)
     ranked = scored[scored["priority_score"] > 0].sort_values(
         ["priority_score", C.POPULATION], ascending=[False, False]
     )
@@ -171,6 +216,7 @@ def rank_communes(communes: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.D
         C.EPCI_NAME,
         C.POPULATION,
         "priority_score",
+        "priority_tier",
         "n_criteria",
         "reasons",
     ]

@@ -311,4 +311,8 @@ def cached_network(
     """
     store = Store(save=_save_network, load=_load_network)
     parts = _full_parts(key_parts)
-    return cached(Path(cache_dir), name, parts, builder, store, keep_others=keep_others)
+    net = cached(Path(cache_dir), name, parts, builder, store, keep_others=keep_others)
+    entry = Path(cache_dir) / f"{name}-{make_key(parts)}"
+    if "cache" not in net.meta and entry.is_dir():  # just built: say where it is stored
+        net = RoadNetwork(nodes=net.nodes, edges=net.edges, meta={**net.meta, "cache": str(entry)})
+    return net

@@ -119,6 +119,22 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
         "points",
         COMPUTED,
     ),
+    "pop_density_km2": (
+        "Densité de population de la maille de 1 km qui contient le point (hab./km², "
+        "recensement 2021), lue par le modèle d'accès calibré",
+        "Population density of the 1 km census cell holding the point (inhabitants per "
+        "km², census 2021), read by the calibrated access model",
+        "hab./km²",
+        COMPUTED,
+    ),
+    "priority_tier": (
+        "Classe de priorité (« Priorité 1 », « À surveiller », vide sous les seuils ; "
+        "règles dans data/indicators/priority.toml)",
+        "Priority tier (\"Priorité 1\", \"À surveiller\", empty below the thresholds; "
+        "rules in data/indicators/priority.toml)",
+        "",
+        COMPUTED,
+    ),
     "n_criteria": (
         "Nombre de critères de priorité remplis",
         "Number of priority criteria met",
@@ -232,8 +248,18 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
     "threshold_policy": ("Origine du seuil", "Where the threshold comes from", "", COMPUTED),
 }
 
+FILOSOFI = ("INSEE Filosofi 2021, données carroyées à 200 m", "2021")
+
 FIXED.update(
     {
+        "ind_filosofi": (
+            "Individus du carreau Filosofi 200 m, avant mise à l'échelle de la population "
+            "légale de la commune (pop_total)",
+            "Individuals of the Filosofi 200 m cell, before scaling to the commune's legal "
+            "population (pop_total)",
+            "individus",
+            FILOSOFI,
+        ),
         "pop_resident": (
             "Population résidente (hors visiteurs)",
             "Resident population (visitors excluded)",

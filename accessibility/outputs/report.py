@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import jinja2
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -35,7 +33,19 @@ from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
+from accessibility.inputs.services import load_categories
 from accessibility.inputs.sources import Source, load_catalogue
+from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-exported)
+    NO_ACCESS_COLOR,
+    NO_ACCESS_LABEL,
+    TIME_BINS_MIN,
+    class_labels,
+    classify,
+    priority_classes,
+    service_order,
+    service_styles,
+    time_classes,
+)
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -60,49 +70,20 @@ KEY_CATEGORIES = (
 )
 #: Categories mapped, one map each (communes coloured by time).
 MAPPED_CATEGORIES = ("france_services", "emergency", "general_practitioner")
-#: Categories shown on the services map, with a marker each (shape and colour differ,
-#: so that the map reads in grey too). Colours: Okabe-Ito, safe for colour-blind readers.
-SERVICE_MARKERS = {
-    "france_services": ("o", "#0072B2"),
-    "emergency": ("P", "#D55E00"),
-    "hospital": ("s", "#CC79A7"),
-    "maternity": ("D", "#E69F00"),
-    "general_practitioner": ("^", "#009E73"),
-}
-#: Class limits of the time maps, in minutes.
-TIME_BINS_MIN = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0)
-#: Sequential colour map of the time maps: viridis is perceptually uniform, monotonic in
-#: lightness (readable in grey) and safe for the common colour-vision deficiencies.
-TIME_CMAP = "viridis_r"
-PRIORITY_CMAP = "cividis_r"
+#: Categories shown on the services map (colour and marker: the atlas', see
+#: :func:`~accessibility.outputs.maps.kinds.service_styles`; shapes differ so that the
+#: map reads in grey too).
+SERVICE_MARKERS = (
+    "france_services",
+    "emergency",
+    "hospital",
+    "maternity",
+    "general_practitioner",
+)
 FIG_DPI = 150
 
 
 # --- small formatting helpers ----------------------------------------------------------------
-
-
-def class_labels(bins: Sequence[float], unit: str = "min") -> list[str]:
-    """French legend labels of the classes ``[b0, b1), [b1, b2), ..., [bn, +inf)``.
-
-    ``(0, 10, 20)`` -> ``['moins de 10 min', '10 à 20 min', '20 min et plus']``.
-    """
-    if len(bins) < 2 or any(b <= a for a, b in itertools.pairwise(bins)):
-        raise DataError(f"class bins: expected at least 2 increasing limits, got {bins!r}")
-    u = f"\u00a0{unit}" if unit else ""
-    labels = [f"moins de {num(bins[1])}{u}"]
-    labels += [f"{num(a)} à {num(b)}{u}" for a, b in itertools.pairwise(bins[1:])]
-    labels.append(f"{num(bins[-1])}{u} et plus")
-    return labels
-
-
-def classify(values: Iterable[float], bins: Sequence[float]) -> np.ndarray:
-    """Class index of each value (``bins[i] <= v < bins[i+1]``; the last class is open).
-
-    Values below ``bins[0]`` go to class 0; NaN gives -1 (no data, or unreachable).
-    """
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
-    idx = np.searchsorted(np.asarray(bins[1:], dtype=float), v, side="right")
-    return np.where(np.isnan(v), -1, idx)
 
 
 def format_cell(value: Any, kind: str = "num") -> str:
@@ -284,17 +265,16 @@ def time_map(
     threshold_min: float,
     bins: Sequence[float] = TIME_BINS_MIN,
 ) -> Figure:
-    """Communes coloured by a time column (classes in minutes), beyond-threshold hatched.
+    """Communes coloured by a time column (the atlas' classes, :func:`time_classes`),
+    beyond-threshold hatched.
 
     The hatching repeats the threshold without colour, so the map reads in grey.
     """
     values = communes[column].to_numpy(dtype=float)
-    classes = classify(values, bins)
-    labels = class_labels(bins)
-    cmap = matplotlib.colormaps[TIME_CMAP].resampled(len(labels))
-    colours = [cmap(i) for i in range(len(labels))]
+    tc = time_classes(values, bins)
+    classes, labels, colours = tc.index, tc.labels, tc.colors
     fig, ax = _base_axes(communes)
-    face = [colours[c] if c >= 0 else (0.85, 0.85, 0.85, 1.0) for c in classes]
+    face = [colours[c] if c >= 0 else NO_ACCESS_COLOR for c in classes]
     communes.plot(ax=ax, color=face, edgecolor="white", linewidth=0.5)
     beyond = ~(values <= threshold_min)
     if beyond.any():
@@ -307,7 +287,7 @@ def time_map(
         if (classes == i).any()
     ]
     if (classes < 0).any():
-        handles.append(Patch(facecolor=(0.85, 0.85, 0.85), edgecolor="grey", label="non atteint"))
+        handles.append(Patch(facecolor=NO_ACCESS_COLOR, edgecolor="grey", label=NO_ACCESS_LABEL))
     handles.append(
         Patch(
             facecolor="white",
@@ -331,25 +311,14 @@ def time_map(
 
 
 def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int = 10) -> Figure:
-    """Communes coloured by priority score; the ``top`` first are numbered by rank."""
-    score = communes["priority_score"].fillna(0).to_numpy(dtype=float)
-    hi = max(float(score.max()), 1.0)
-    # classes: 0, then three equal steps up to the maximum score (whole points)
-    step = max(1.0, math.ceil(hi / 3))
-    bins = [0.0, 1.0, 1.0 + step, 1.0 + 2 * step]
-    labels = (
-        ["aucun critère"]
-        + [f"score {num(a)} à {num(b - 1)}" for a, b in itertools.pairwise(bins[1:])]
-        + [f"score {num(bins[-1])} et plus"]
-    )
-    classes = classify(score, bins)
-    cmap = matplotlib.colormaps[PRIORITY_CMAP].resampled(len(labels))
-    colours = [(0.95, 0.95, 0.95, 1.0)] + [cmap(i) for i in range(1, len(labels))]
+    """Communes coloured by priority score (the atlas' classes, :func:`priority_classes`);
+    the ``top`` first are numbered by rank."""
+    classes = priority_classes(communes["priority_score"].fillna(0))
     fig, ax = _base_axes(communes)
-    communes.plot(ax=ax, color=[colours[c] for c in classes], edgecolor="grey", linewidth=0.4)
-    head = priority.head(top)
+    communes.plot(ax=ax, color=[classes.colors[c] for c in classes.index], edgecolor="grey",
+                  linewidth=0.4)
     geo = communes.set_index(C.COMMUNE_CODE).geometry
-    for _, row in head.iterrows():
+    for _, row in priority.head(top).iterrows():
         if row[C.COMMUNE_CODE] not in geo.index:
             continue
         pt = geo[row[C.COMMUNE_CODE]].representative_point()
@@ -363,9 +332,9 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
             bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "black"},
         )
     handles = [
-        Patch(facecolor=colours[i], edgecolor="grey", label=labels[i])
-        for i in range(len(labels))
-        if (classes == i).any()
+        Patch(facecolor=classes.colors[i], edgecolor="grey", label=classes.labels[i])
+        for i in range(len(classes.labels))
+        if (classes.index == i).any()
     ]
     ax.legend(
         handles=handles,
@@ -384,15 +353,18 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
 def services_map(
     communes: gpd.GeoDataFrame, services: gpd.GeoDataFrame, labels: Mapping[str, str]
 ) -> Figure:
-    """Locations of the main services (one marker shape each) over the communes."""
+    """Locations of the main services (:data:`SERVICE_MARKERS`) over the communes, in the
+    atlas' colours and markers (:func:`service_styles`)."""
     fig, ax = _base_axes(communes)
     communes.plot(ax=ax, facecolor="#f2f2f2", edgecolor="grey", linewidth=0.4)
     x0, y0, x1, y1 = communes.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
-    for key, (marker, colour) in SERVICE_MARKERS.items():
+    styles = service_styles(service_order(services[C.CATEGORY], list(load_categories())))
+    for key in SERVICE_MARKERS:
         part = services[services[C.CATEGORY] == key]
         if part.empty:
             continue
+        colour, marker = styles[key]
         n_in = int(part["in_territory"].sum()) if "in_territory" in part else len(part)
         part.plot(
             ax=ax,
@@ -525,7 +497,8 @@ def build_report(
         sentence.
     pdf
         Also print ``rapport.pdf`` with WeasyPrint when it is installed (a log message
-        says when it is not).
+        says when it is not). A ``rapport.pdf`` left by an earlier report is removed
+        whenever no new one is printed, so a PDF beside the HTML is always of this run.
     top
         Number of priority communes listed (all communes with a positive score when
         fewer).
@@ -539,12 +512,36 @@ def build_report(
     for s in scenarios:
         if not isinstance(s, ScenarioResult):
             raise DataError(f"scenarios: expected ScenarioResult items, got {type(s).__name__}")
+    notes = _notes(study, diagnostic)
+    context = {
+        **_summary_context(study, diagnostic, notes, top),
+        "figures": _report_figures(study, diagnostic, notes, out_dir, top),
+        "scenarios": [
+            {
+                "title": s.title,
+                "summary_fr": s.summary_fr,
+                "columns": [str(c) for c in s.table.columns],
+                "rows": list(s.table.itertuples(index=False, name=None)),
+                "source": s.source,
+            }
+            for s in scenarios
+        ],
+    }
+    html = _environment().get_template(REPORT_TEMPLATE).render(**context)
+    path = out_dir / "rapport.html"
+    atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
+    log.info("report written: %s", path)
+    pdf_path = out_dir / "rapport.pdf"
+    if not (pdf and write_pdf(path, pdf_path)):
+        pdf_path.unlink(missing_ok=True)  # never leave the PDF of an earlier report
+    return path
+
+
+def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
+    """Sources, vintages and the caption shared by the figures."""
     layers = study.layers
     terr = layers.territory
-    communes = diagnostic.communes
-    present = [k for k in KEY_CATEGORIES if f"time_{k}_min" in communes.columns]
-    catalogue = load_catalogue(study.paths)
-    sources = study_sources(study, catalogue)
+    sources = study_sources(study, load_catalogue(study.paths))
     network_vintage = _vintage_of(sources, "Réseau routier")
     network_name = str(terr.sources.get("network", {}).get("reader", "réseau"))
     grid_vintage = str(
@@ -557,122 +554,104 @@ def build_report(
         f"population ({grid_vintage}). Contours : IGN Admin Express {poly_vintage}, "
         "regroupés au COG 2026."
     )
-    services = layers.services
+    return {
+        "sources": sources,
+        "network": network_name,
+        "network_vintage": network_vintage,
+        "grid_vintage": grid_vintage,
+        "poly_vintage": poly_vintage,
+        "base_caption": base_caption,
+        "present": [k for k in KEY_CATEGORIES if f"time_{k}_min" in diagnostic.communes.columns],
+        "thresholds": diagnostic.indicators.set_index("indicator")["threshold_min"],
+    }
 
-    def service_note(key: str) -> str:
-        part = services[services[C.CATEGORY] == key]
-        pairs = sorted(
-            {(str(a), str(b)) for a, b in zip(part[C.SOURCE], part[C.VINTAGE], strict=True)}
-        )
-        return " ; ".join(f"{Path(a).name} ({b})" for a, b in pairs) or "n.d."
 
+def _service_note(services: gpd.GeoDataFrame, key: str) -> str:
+    part = services[services[C.CATEGORY] == key]
+    pairs = sorted({(str(a), str(b)) for a, b in zip(part[C.SOURCE], part[C.VINTAGE], strict=True)})
+    return " ; ".join(f"{Path(a).name} ({b})" for a, b in pairs) or "n.d."
+
+
+def _report_figures(
+    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], out_dir: Path, top: int
+) -> list[dict[str, str]]:
+    """The report's maps: time per mapped category, priorities, services."""
+    communes, services = diagnostic.communes, study.layers.services
+    th, base_caption = notes["thresholds"], notes["base_caption"]
     figures: list[dict[str, str]] = []
-    th = diagnostic.indicators.set_index("indicator")["threshold_min"]
     for key in MAPPED_CATEGORIES:
         col = f"time_{key}_min"
         if col not in communes.columns:
             continue
         label = _label(diagnostic.indicators, key)
-        fig = time_map(
-            communes, col, title=f"Temps d'accès : {label}", threshold_min=float(th[col])
+        fig = time_map(communes, col, title=f"Temps d'accès : {label}",
+                       threshold_min=float(th[col]))
+        caption = (
+            f"Temps moyen d'accès en voiture : {label} (hachuré : au-delà de "
+            f"{num(th[col])}\u00a0min). Source : {base_caption} "
+            f"Services : {_service_note(services, key)}."
         )
-        figures.append(
-            _figure(
-                f"temps_{key}",
-                fig,
-                f"Temps moyen d'accès en voiture : {label}"
-                f" (hachuré : au-delà de {num(th[col])}\u00a0min). Source : {base_caption} "
-                f"Services : {service_note(key)}.",
-                f"Carte des communes selon le temps d'accès : {label}",
-                out_dir,
-            )
-        )
+        figures.append(_figure(f"temps_{key}", fig, caption,
+                               f"Carte des communes selon le temps d'accès : {label}", out_dir))
     if "priority_score" in communes.columns:
-        figures.append(
-            _figure(
-                "priorites",
-                priority_map(communes, diagnostic.priority, top=min(top, 10)),
-                "Score de priorité des communes (somme des poids des critères déclenchés, "
-                "data/indicators/priority.toml) ; les numéros sont les rangs de la liste "
-                f"ci-dessous. Source : {base_caption}",
-                "Carte des communes prioritaires",
-                out_dir,
-            )
+        caption = (
+            "Score de priorité des communes (somme des poids des critères déclenchés, "
+            "data/indicators/priority.toml) ; les numéros sont les rangs de la liste "
+            f"ci-dessous. Source : {base_caption}"
         )
+        fig = priority_map(communes, diagnostic.priority, top=min(top, 10))
+        figures.append(_figure("priorites", fig, caption, "Carte des communes prioritaires",
+                               out_dir))
     labels = {k: _label(diagnostic.indicators, k) for k in SERVICE_MARKERS}
-    figures.append(
-        _figure(
-            "services",
-            services_map(communes, services, labels),
-            "Services dans le territoire et dans sa zone tampon de "
-            f"{num(terr.buffer_km)}\u00a0km. Sources : "
-            + " ; ".join(
-                f"{labels[k]} : {service_note(k)}"
-                for k in SERVICE_MARKERS
-                if (services[C.CATEGORY] == k).any()
-            )
-            + f". Contours : IGN Admin Express {poly_vintage}.",
-            "Carte de localisation des principaux services",
-            out_dir,
-        )
+    shown = [k for k in SERVICE_MARKERS if (services[C.CATEGORY] == k).any()]
+    caption = (
+        "Services dans le territoire et dans sa zone tampon de "
+        f"{num(study.layers.territory.buffer_km)}\u00a0km. Sources : "
+        + " ; ".join(f"{labels[k]} : {_service_note(services, k)}" for k in shown)
+        + f". Contours : IGN Admin Express {notes['poly_vintage']}."
     )
+    figures.append(_figure("services", services_map(communes, services, labels), caption,
+                           "Carte de localisation des principaux services", out_dir))
+    return figures
 
-    kf = key_figures(diagnostic, present)
-    epci = epci_table(
-        diagnostic,
-        [
-            k
-            for k in ("france_services", "emergency", "general_practitioner", "maternity")
-            if k in present
-        ],
-    )
+
+def _summary_context(
+    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], top: int
+) -> dict[str, Any]:
+    """The template's figures and tables (everything but the maps and scenarios)."""
+    layers, communes = study.layers, diagnostic.communes
+    terr, present, th = layers.territory, notes["present"], notes["thresholds"]
+    epci_keys = ("france_services", "emergency", "general_practitioner", "maternity")
+    epci = epci_table(diagnostic, [k for k in epci_keys if k in present])
     prio = diagnostic.priority
     prio = prio[prio["priority_score"] > 0].head(top)
-    context = {
+    return {
         "title": f"Diagnostic de l'accessibilité aux services — {terr.name}",
         "territory": terr.name,
         "date": date.today().strftime("%d/%m/%Y"),
         "population": float(communes[C.POPULATION].sum()),
         "population_vintage": "population municipale (INSEE, populations légales, COG 2026)",
         "grid_population": float(layers.meta.get("grid_population", float("nan"))),
-        "grid_vintage": grid_vintage,
+        "grid_vintage": notes["grid_vintage"],
         "n_communes": len(communes),
         "n_epci": int(communes[C.EPCI_CODE].nunique()),
         "n_cells": len(diagnostic.cells),
         "buffer_km": terr.buffer_km,
-        "network": network_name,
-        "network_vintage": network_vintage,
-        "key_figures": kf.to_dict("records"),
+        "network": notes["network"],
+        "network_vintage": notes["network_vintage"],
+        "key_figures": key_figures(diagnostic, present).to_dict("records"),
         "epci_columns": [
             (k, _label(diagnostic.indicators, k), th[f"time_{k}_min"])
             for k in epci.columns
             if k in present
         ],
         "epci": epci.to_dict("records"),
-        "figures": figures,
         "priority": [
             {**r, "reason_list": split_reasons(r["reasons"])} for r in prio.to_dict("records")
         ],
         "n_priority": int((diagnostic.priority["priority_score"] > 0).sum()),
-        "scenarios": [
-            {
-                "title": s.title,
-                "summary_fr": s.summary_fr,
-                "columns": [str(c) for c in s.table.columns],
-                "rows": list(s.table.itertuples(index=False, name=None)),
-                "source": s.source,
-            }
-            for s in scenarios
-        ],
-        "sources": sources.to_dict("records"),
+        "sources": notes["sources"].to_dict("records"),
     }
-    html = _environment().get_template(REPORT_TEMPLATE).render(**context)
-    path = out_dir / "rapport.html"
-    atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
-    log.info("report written: %s", path)
-    if pdf:
-        write_pdf(path, out_dir / "rapport.pdf")
-    return path
 
 
 def write_pdf(html_path: str | Path, pdf_path: str | Path) -> Path | None:

@@ -1,4 +1,10 @@
-"""Interactive maps of the diagnostic (folium), self-contained so they work offline."""
+"""Interactive maps of the diagnostic (folium), self-contained so they work offline.
+
+Modules: :mod:`.kinds` (classes, colours and labels of each map kind, shared with the
+report), :mod:`.base` (empty map, legends, outlines, labels), :mod:`.atlas` (one
+function per map, :func:`build_atlas`), :mod:`.pages` (writing: assets inlined,
+deterministic element ids), :mod:`._assets` (offline Leaflet and jQuery).
+"""
 
 from accessibility.outputs.maps.atlas import (
     access_map,

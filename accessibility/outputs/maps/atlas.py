@@ -1,17 +1,17 @@
 """The steering committee's atlas: interactive folium maps that work offline, and their index.
 
-One function per map (``m=None`` adds the layers to an existing map, as in geopandas'
-``explore``); :func:`save_map` writes a self-contained HTML file (Leaflet and jQuery
-inlined, see :mod:`accessibility.outputs.maps._assets`); :func:`build_atlas` writes every map and
-an ``index.html``. Background tiles (OpenStreetMap) are an optional layer, off by default:
-without internet the maps stay readable from their own data (commune outlines, labels of
-the main towns).
+Owns: one function per map (``m=None`` adds the layers to an existing map, as in
+geopandas' ``explore``): :func:`access_map`, :func:`services_map`, :func:`priority_map`,
+:func:`isochrones_map`, :func:`scenario_map`; and :func:`build_atlas`, which writes every
+map and an ``index.html``. The common parts (classes, legends, outlines) are in
+:mod:`accessibility.outputs.maps.base`, what a map kind shows (shared with the report)
+in :mod:`accessibility.outputs.maps.kinds`, the writing in
+:mod:`accessibility.outputs.maps.pages`. Background tiles (OpenStreetMap) are an optional
+layer, off by default: without internet the maps stay readable from their own data.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -23,302 +23,52 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from branca.utilities import color_brewer
-from jinja2 import Template
 
 from accessibility.core import columns as C
 from accessibility.core import fr as _fr
-from accessibility.core.files import atomic_write
+from accessibility.core.escape import html_text, js_template_html
 from accessibility.core.validate import require_columns, require_crs
 from accessibility.inputs.services import load_categories
-from accessibility.outputs.maps._assets import inline_assets, keep_only_offline_resources
+from accessibility.outputs.maps.base import (  # noqa: F401 (re-exported names)
+    DEFAULT_CATEGORY,
+    DEFAULT_SERVICE_LAYERS,
+    GAIN_BINS_MIN,
+    GAIN_COLORS,
+    LOSS_COLORS,
+    MAP_CAPTIONS_FR,
+    MAP_TITLES_FR,
+    N_TOWN_LABELS,
+    SOURCE_NAMES_FR,
+    _classify,
+    _commune_layer_props,
+    _text,
+    _time_legend_rows,
+    _tooltip,
+    _wgs84,
+    add_legend,
+    add_outlines,
+    add_town_labels,
+    attribution_fr,
+    new_map,
+    time_color,
+)
+from accessibility.outputs.maps.kinds import (  # noqa: F401 (re-exported names)
+    CATEGORY_COLORS,
+    NO_ACCESS_COLOR,
+    TIME_BINS_MIN,
+    TIME_COLORS,
+    priority_classes,
+    service_order,
+    service_styles,
+)
+from accessibility.outputs.maps.pages import render_offline, save_map, write_index  # noqa: F401
 
 if TYPE_CHECKING:
     from accessibility.engine.study import Study
     from accessibility.indicators.diagnostic import Diagnostic
 
 log = logging.getLogger(__name__)
-
-#: Class edges of access times (minutes). Every category threshold in use (7, 15, 20,
-#: 30 min) is an edge, so the legend can mark it exactly.
-TIME_BINS_MIN = (0.0, 7.0, 15.0, 20.0, 30.0, 45.0, 60.0)
-#: ColorBrewer YlOrRd (sequential, colour-blind safe), one colour per class.
-TIME_COLORS = tuple(color_brewer("YlOrRd", len(TIME_BINS_MIN)))
-NO_ACCESS_COLOR = "#636363"
-GAIN_BINS_MIN = (0.0, 1.0, 5.0, 10.0, 20.0)
-GAIN_COLORS = tuple(color_brewer("Greens", len(GAIN_BINS_MIN)))
-LOSS_COLORS = tuple(color_brewer("Oranges", len(GAIN_BINS_MIN)))
-#: Okabe-Ito palette (colour-blind safe), cycled over the service categories.
-CATEGORY_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                   "#000000", "#F0E442")
-DEFAULT_CATEGORY = "france_services"
-DEFAULT_SERVICE_LAYERS = ("france_services", "hospital", "emergency", "post_office_bureau")
-N_TOWN_LABELS = 10
-
-#: French names of the publishers of each catalogued service source (attribution line).
-SOURCE_NAMES_FR = {
-    "services/liste-fs-20240801.csv": "ANCT France Services",
-    "services/france_services_2020-10.geojson": "ANCT France Services",
-    "services/gisco_healthcare_FR.csv": "FINESS (via Eurostat GISCO)",
-    "services/laposte_poincont2_2016.csv": "La Poste, points de contact",
-    "services/bpe2013.xlsx": "INSEE BPE",
-    "services/bpe18_enseignement.csv": "INSEE BPE enseignement",
-}
-
-MAP_CAPTIONS_FR = {
-    "acces": "Temps d'accès en voiture au service le plus proche, par catégorie, "
-    "carreaux de 1 km et communes.",
-    "services": "Tous les services recensés, une couche par catégorie, avec leur source.",
-    "priorites": "Communes prioritaires, colorées par score, avec leur rang et leurs raisons.",
-    "isochrones": "Zones à 10, 20 et 30 minutes des France Services et des hôpitaux.",
-    "scenarios": "Scénario d'implantation : temps avant et après, gain par carreau.",
-}
-MAP_TITLES_FR = {
-    "acces": "Temps d'accès aux services",
-    "services": "Services publics et équipements",
-    "priorites": "Communes prioritaires",
-    "isochrones": "Isochrones 10, 20 et 30 minutes",
-    "scenarios": "Scénario d'implantation",
-}
-
-
-# --- small helpers ---------------------------------------------------------------------
-
-
-def _wgs84(gdf: gpd.GeoDataFrame, *, where: str, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
-    require_crs(gdf, where=where)
-    out = gdf
-    if simplify_m > 0:
-        out = out.set_geometry(out.geometry.simplify(simplify_m, preserve_topology=True))
-    out = out.to_crs(4326)
-    # about 1 m: smaller files, nothing visible lost
-    return out.set_geometry(shapely.set_precision(out.geometry.array, 1e-5))
-
-
-def _text(value: Any) -> str:
-    """A value for a popup or tooltip, HTML-escaped (folium inserts them as HTML)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return "—"
-    return html.escape(str(value))
-
-
-def _classify(values: Any, bins: Sequence[float], colors: Sequence[str]) -> list[str]:
-    v = np.asarray(values, dtype=float)
-    idx = np.clip(np.searchsorted(np.asarray(bins), v, side="right") - 1, 0, len(colors) - 1)
-    return [NO_ACCESS_COLOR if np.isnan(x) else colors[i] for x, i in zip(v, idx, strict=True)]
-
-
-def time_color(minutes: Any) -> list[str]:
-    """Colour of each access time (classes :data:`TIME_BINS_MIN`; NaN: unreachable)."""
-    return _classify(minutes, TIME_BINS_MIN, TIME_COLORS)
-
-
-class _Snippet(MacroElement):
-    """A piece of JavaScript run once the map exists (``{{map}}`` is its variable)."""
-
-    def __init__(self, js: str, **context: Any) -> None:
-        super().__init__()
-        self._name = "AtlasSnippet"
-        self.js = js
-        self.context = context
-        self._template = Template(
-            "{% macro script(this, kwargs) %}"
-            "(function(){ var map = {{ this._parent.get_name() }};\n"
-            "{{ this.js }}\n})();"
-            "{% endmacro %}"
-        )
-
-
-def _add_js(m: folium.Map, js: str) -> None:
-    m.add_child(_Snippet(js))
-
-
-def add_legend(
-    m: folium.Map, title: str, rows: Sequence[tuple[str, str]], *,
-    note: str = "", layers: Sequence[folium.map.Layer] = (),
-    row_layers: Sequence[folium.map.Layer | None] = (),
-) -> None:
-    """A legend box (bottom right): ``rows`` of (colour, label), a title with its unit.
-
-    With ``layers``, the legend shows only while one of them is on the map (for layer
-    switchers: each category keeps its own legend and threshold). ``row_layers`` (one
-    per row, or None) shows a row only while its layer is on the map.
-    """
-    items = "".join(
-        f'<div class="atlas-row"><span class="atlas-swatch" style="background:{c}"></span>'
-        f"{html.escape(lab)}</div>"
-        if not lab.startswith("<") else lab
-        for c, lab in rows
-    )
-    body = f'<div class="atlas-legend-title">{html.escape(title)}</div>{items}'
-    if note:
-        body += f'<div class="atlas-legend-note">{html.escape(note)}</div>'
-    names = [lyr.get_name() for lyr in layers]
-    js = (
-        "var c = L.control({position: 'bottomright'});\n"
-        "c.onAdd = function(){ var d = L.DomUtil.create('div', 'atlas-legend');"
-        f" d.innerHTML = {_js_string(body)}; return d; }};\n"
-        "c.addTo(map); var el = c.getContainer();\n"
-    )
-    if names:
-        js += (
-            f"var lyrs = [{', '.join(names)}];\n"
-            "function sync(){ el.style.display = lyrs.some(function(l){ return map.hasLayer(l); })"
-            " ? '' : 'none'; }\n"
-            "map.on('layeradd layerremove', sync); sync();\n"
-        )
-    linked = [(i, lyr.get_name()) for i, lyr in enumerate(row_layers) if lyr is not None]
-    if linked:
-        pairs = ", ".join(f"[{i}, {n}]" for i, n in linked)
-        js += (
-            f"var rows = el.querySelectorAll('.atlas-row'), links = [{pairs}];\n"
-            "function syncRows(){ links.forEach(function(p){ rows[p[0]].style.display ="
-            " map.hasLayer(p[1]) ? '' : 'none'; }); }\n"
-            "map.on('layeradd layerremove', syncRows); syncRows();\n"
-        )
-    _add_js(m, js)
-
-
-def _js_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
-
-
-_CSS = """
-<style>
-.atlas-legend, .atlas-title { background: rgba(255,255,255,0.92); padding: 6px 9px;
-  border-radius: 4px; box-shadow: 0 0 6px rgba(0,0,0,0.3); font: 12px/1.35 sans-serif; }
-.atlas-legend { max-width: 240px; }
-.atlas-legend-title { font-weight: bold; margin-bottom: 4px; }
-.atlas-legend-note { margin-top: 4px; font-style: italic; }
-.atlas-swatch { display: inline-block; width: 16px; height: 12px; margin-right: 6px;
-  vertical-align: middle; border: 1px solid #777; }
-.atlas-threshold { border-top: 3px solid #000; margin: 2px 0; font-weight: bold; }
-.atlas-title h1 { font-size: 15px; margin: 0; } .atlas-title p { margin: 2px 0 0; }
-.atlas-label { font: bold 11px sans-serif; color: #222; white-space: nowrap;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
-.leaflet-container { background: #f4f1ea; }
-</style>
-"""
-
-
-def new_map(bounds_from: gpd.GeoDataFrame, *, title: str, caption: str = "",
-            attribution: str = "") -> folium.Map:
-    """An empty atlas map: fitted to ``bounds_from``, no tiles shown, title and sources.
-
-    OpenStreetMap tiles are an optional overlay, off by default (they need internet).
-    """
-    m = folium.Map(tiles=None, control_scale=True, zoom_start=10)
-    keep_only_offline_resources(m)
-    folium.TileLayer(
-        "OpenStreetMap", name="Fond de carte OpenStreetMap (internet requis)",
-        overlay=True, show=False,
-    ).add_to(m)
-    w, s, e, n = _wgs84(bounds_from, where="map extent").total_bounds
-    m.fit_bounds([[s, w], [n, e]])
-    m.get_root().header.add_child(folium.Element(_CSS), name="atlas_css")
-    m.get_root().title = title
-    box = f"<h1>{html.escape(title)}</h1>"
-    if caption:
-        box += f"<p>{html.escape(caption)}</p>"
-    _add_js(
-        m,
-        "var t = L.control({position: 'topleft'});\n"
-        "t.onAdd = function(){ var d = L.DomUtil.create('div', 'atlas-title');"
-        f" d.innerHTML = {_js_string(box)}; return d; }}; t.addTo(map);\n",
-    )
-    if attribution:
-        text = _js_string(html.escape(attribution))
-        _add_js(m, f"map.attributionControl.addAttribution({text});")
-    return m
-
-
-def attribution_fr(study: Study, categories: Sequence[str] | None = None) -> str:
-    """« Sources : ... » with each source and its vintage (population, communes, services)."""
-    meta = study.layers.meta
-    parts = [
-        "INSEE / Eurostat recensement 2021 (carroyage 1 km)"
-        if meta.get("grid") == "census1km"
-        else str(meta.get("grid_vintage_fr", meta.get("grid_vintage", "population"))),
-        "IGN Admin Express 2018, COG 2026 (communes)",
-    ]
-    svc = study.layers.services
-    if categories is not None:
-        svc = svc[svc[C.CATEGORY].isin(list(categories))]
-    pairs = svc[[C.SOURCE, C.VINTAGE]].drop_duplicates().sort_values([C.SOURCE, C.VINTAGE])
-    for src, vintage in pairs.itertuples(index=False):
-        parts.append(f"{SOURCE_NAMES_FR.get(src, src)} {vintage}")
-    net = study.layers.territory.sources.get("network", {})
-    if isinstance(net, Mapping) and net.get("reader") == "travelmapping":
-        parts.append("réseau routier TravelMapping (points OpenStreetMap)")
-    elif isinstance(net, Mapping) and net.get("reader"):
-        parts.append("réseau routier OpenStreetMap")
-    return "Sources : " + ", ".join(dict.fromkeys(parts))
-
-
-def _commune_layer_props(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = communes[[C.COMMUNE_CODE, C.COMMUNE_NAME, "geometry"]].copy()
-    out[C.COMMUNE_NAME] = [_text(v) for v in out[C.COMMUNE_NAME]]
-    return out
-
-
-def add_town_labels(m: folium.Map, communes: gpd.GeoDataFrame, *, n: int = N_TOWN_LABELS,
-                    name: str = "Noms des principales communes") -> folium.FeatureGroup:
-    """Permanent labels (DivIcon) of the ``n`` most populated communes, drawn from data."""
-    require_columns(communes, [C.COMMUNE_NAME, C.POPULATION], where="communes")
-    top = communes.nlargest(n, C.POPULATION)
-    pts = _wgs84(top.set_geometry(top.geometry.representative_point()), where="communes")
-    fg = folium.FeatureGroup(name=name, overlay=True, show=True)
-    for name_, p in zip(pts[C.COMMUNE_NAME], pts.geometry, strict=True):
-        folium.Marker(
-            [p.y, p.x],
-            icon=folium.DivIcon(html=html.escape(str(name_)), class_name="atlas-label",
-                                icon_size=(0, 0), icon_anchor=(0, 0)),
-            tooltip=str(name_),
-        ).add_to(fg)
-    fg.add_to(m)
-    return fg
-
-
-def add_outlines(m: folium.Map, communes: gpd.GeoDataFrame, *, epci: bool = True,
-                 show: bool = True) -> list[folium.FeatureGroup]:
-    """Commune outlines (tooltip: the commune's name) and, if asked, EPCI outlines."""
-    out = []
-    fg = folium.FeatureGroup(name="Limites des communes", overlay=True, show=show)
-    g = _wgs84(_commune_layer_props(communes), where="communes", simplify_m=20)
-    folium.GeoJson(
-        g.to_json(), name="communes",
-        style_function=lambda f: {"color": "#555", "weight": 1, "fillOpacity": 0.0},
-        tooltip=folium.GeoJsonTooltip([C.COMMUNE_NAME], aliases=["Commune"]),
-    ).add_to(fg)
-    fg.add_to(m)
-    out.append(fg)
-    if epci and C.EPCI_CODE in communes.columns:
-        e = communes.dissolve(by=[C.EPCI_CODE, C.EPCI_NAME], as_index=False)
-        e = _wgs84(e[[C.EPCI_CODE, C.EPCI_NAME, "geometry"]], where="EPCI", simplify_m=20)
-        fe = folium.FeatureGroup(name="Limites des intercommunalités (EPCI)", overlay=True,
-                                 show=show)
-        folium.GeoJson(
-            e.to_json(), name="epci",
-            style_function=lambda f: {"color": "#000", "weight": 3, "fill": False},
-        ).add_to(fe)
-        fe.add_to(m)
-        out.append(fe)
-    return out
-
-
-def _time_legend_rows(threshold_min: float | None) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    edges = [*TIME_BINS_MIN, math.inf]
-    for i, col in enumerate(TIME_COLORS):
-        lo, hi = edges[i], edges[i + 1]
-        if threshold_min is not None and lo == threshold_min:
-            rows.append(("", f'<div class="atlas-threshold">seuil : {_fr.num(lo)} min</div>'))
-        label = (f"{_fr.num(lo)} à {_fr.num(hi)} min" if math.isfinite(hi)
-                 else f"{_fr.num(lo)} min et plus")
-        rows.append((col, label))
-    rows.append((NO_ACCESS_COLOR, "inaccessible par la route"))
-    return rows
 
 
 # --- 1. access times --------------------------------------------------------------------
@@ -357,7 +107,7 @@ def access_map(
         require_columns(cells, [col], where="diagnostic.cells")
         label = str(ind.loc[col, "label_fr"]).removeprefix("Temps d'accès : ")
         threshold = float(ind.loc[col, "threshold_min"])
-        fg = folium.FeatureGroup(name=label, overlay=False, show=key == default)
+        fg = folium.FeatureGroup(name=html_text(label), overlay=False, show=key == default)
         a = gc.assign(_color=time_color(communes[col]),
                       temps=[_fr.minutes(v) for v in communes[col]])
         folium.GeoJson(
@@ -408,14 +158,12 @@ def services_map(
     g = _wgs84(services, where="services")
     rows: list[tuple[str, str]] = []
     row_layers: list[folium.map.Layer | None] = []
-    order = [k for k in cats if k in set(g[C.CATEGORY])]
-    order += sorted(set(g[C.CATEGORY]) - set(order))
-    for i, key in enumerate(order):
+    styles = service_styles(service_order(g[C.CATEGORY], list(cats)))
+    for key, (color, _marker) in styles.items():
         part = g[g[C.CATEGORY] == key]
-        color = CATEGORY_COLORS[i % len(CATEGORY_COLORS)]
         label = cats[key].label if key in cats else key
         swatch = f'<span style="color:{color}">&#9679;</span> '
-        fg = folium.FeatureGroup(name=f"{swatch}{html.escape(label)} ({len(part)})",
+        fg = folium.FeatureGroup(name=f"{swatch}{html_text(label)} ({len(part)})",
                                  overlay=True, show=key in show)
         props = gpd.GeoDataFrame(
             {
@@ -466,37 +214,32 @@ def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
                     caption=MAP_CAPTIONS_FR["priorites"], attribution=attribution)
         add_town_labels(m, communes)
     score = communes["priority_score"].astype(float)
-    top = max(float(score.max()), 1.0)
-    edges = np.unique(np.ceil(np.linspace(0, top, 6)))[1:]  # >0 classes, in points
-    colors = color_brewer("PuRd", max(len(edges) + 1, 3))[-len(edges):]  # drop the palest
+    classes = priority_classes(score)
     g = _wgs84(communes[[C.COMMUNE_CODE, C.COMMUNE_NAME, "geometry"]], where="communes",
                simplify_m=20)
     fg = folium.FeatureGroup(name="Score de priorité", overlay=True, show=True)
-    for row, sc, reasons in zip(g.itertuples(index=False), score, communes["reasons"],
-                                strict=True):
+    for row, sc, k, reasons in zip(g.itertuples(index=False), score, classes.index,
+                                   communes["reasons"], strict=True):
         r = rank.get(row.commune_code)
+        name = f"<b>{html_text(row.commune_name)}</b>"
         if sc > 0 and r is not None:
-            fill = colors[int(np.searchsorted(edges, sc, side="left").clip(0, len(colors) - 1))]
-            items = "".join(f"<li>{html.escape(x.strip())}</li>"
+            items = "".join(f"<li>{html_text(x.strip())}</li>"
                             for x in str(reasons).split(";") if x.strip())
-            popup = (f"<b>{html.escape(row.commune_name)}</b><br>Rang : {int(r)}"
-                     f"<br>Score : {_fr.num(sc)} points<ul>{items}</ul>")
+            popup = f"{name}<br>Rang : {int(r)}<br>Score : {_fr.num(sc)} points<ul>{items}</ul>"
         else:
-            fill = "#ffffff"
-            popup = f"<b>{html.escape(row.commune_name)}</b><br>Non prioritaire (score 0)"
+            k = 0
+            popup = f"{name}<br>Non prioritaire (score 0)"
         folium.GeoJson(
             shapely.to_geojson(row.geometry), name=row.commune_code,
-            style_function=lambda f, c=fill: {"color": "#444", "weight": 1,
-                                              "fillColor": c, "fillOpacity": 0.8},
-            tooltip=_text(row.commune_name),
-            popup=folium.Popup(popup, max_width=360),
+            style_function=lambda f, c=classes.colors[k]: {
+                "color": "#444", "weight": 1, "fillColor": c, "fillOpacity": 0.8},
+            tooltip=_tooltip(row.commune_name),
+            # folium puts the popup's HTML in a template literal
+            popup=folium.Popup(js_template_html(popup), max_width=360),
         ).add_to(fg)
     fg.add_to(m)
-    lo = [0.0, *edges[:-1].tolist()]
-    rows = [(c, f"{_fr.num(a + 1 if a else 1)} à {_fr.num(b)} points")
-            for c, a, b in zip(colors, lo, edges, strict=True)]
-    rows.insert(0, ("#ffffff", "non prioritaire (0 point)"))
-    add_legend(m, "Score de priorité (points)", rows,
+    add_legend(m, "Score de priorité (points)", list(zip(classes.colors, classes.labels,
+                                                         strict=True)),
                note="Cliquer une commune : rang et raisons.")
     return m
 
@@ -529,20 +272,21 @@ def isochrones_map(
         bands = isochrones(study.network, sites, site_id=None, minutes=minutes, snap=study.snap)
         bands = _wgs84(bands, where="isochrones").sort_values(C.MINUTES, ascending=False)
         label = cats[key].label if key in cats else key
-        fg = folium.FeatureGroup(name=f"{label} : isochrones", overlay=True, show=i == 0)
+        fg = folium.FeatureGroup(name=f"{html_text(label)} : isochrones", overlay=True,
+                                 show=i == 0)
         for mins, geom in zip(bands[C.MINUTES], bands.geometry, strict=True):
             c = colors[sorted(minutes).index(mins)]
             folium.GeoJson(
                 shapely.to_geojson(geom), name=f"{key} {mins:g} min",
                 style_function=lambda f, c=c: {"color": c, "weight": 1, "fillColor": c,
                                                "fillOpacity": 0.45},
-                tooltip=f"{label} à moins de {_fr.num(mins)} min",
+                tooltip=_tooltip(f"{label} à moins de {_fr.num(mins)} min"),
             ).add_to(fg)
         pts = _wgs84(sites, where="services")
         for lab, p in zip(pts[C.LABEL], pts.geometry, strict=True):
             folium.CircleMarker([p.y, p.x], radius=5, color="#000", weight=1.5,
                                 fill_color=CATEGORY_COLORS[i % len(CATEGORY_COLORS)],
-                                fill_opacity=1, tooltip=_text(lab)).add_to(fg)
+                                fill_opacity=1, tooltip=_tooltip(lab)).add_to(fg)
         fg.add_to(m)
     rows = [(c, f"moins de {_fr.num(mn)} min") for c, mn in
             zip(colors, sorted(minutes), strict=True)]
@@ -584,19 +328,10 @@ def scenario_map(
     threshold_min
         Threshold marked in the time legend.
     """
-    require_columns(cells_before_after, [*SCENARIO_COLUMNS, "geometry"],
-                    where="scenario cells (cells_before_after)")
-    for name, s in (("sites_existing", sites_existing), ("sites_new", sites_new)):
-        require_crs(s, where=name)
-        if len(s) and not (s.geom_type == "Point").all():
-            raise ValueError(f"{name}: expected Point geometries, got "
-                             f"{sorted(set(s.geom_type))}")
-    if change not in ("gain", "loss"):
-        raise ValueError(f"change must be 'gain' or 'loss', got {change!r}")
+    _check_scenario_input(cells_before_after, sites_existing, sites_new, change)
     before = cells_before_after["time_before_min"].astype(float)
     after = cells_before_after["time_after_min"].astype(float)
     gain = before - after if change == "gain" else after - before
-    word = "Gain" if change == "gain" else "Allongement"
     change_colors = GAIN_COLORS if change == "gain" else LOSS_COLORS
     if m is None:
         m = new_map(cells_before_after if communes is None else communes,
@@ -607,40 +342,8 @@ def scenario_map(
             add_outlines(m, communes, epci=False)
             if C.POPULATION in communes.columns:
                 add_town_labels(m, communes)
-    g = _wgs84(cells_before_after[["geometry"]], where="scenario cells")
-    pop = cells_before_after.get(C.POP_TOTAL)
-    g["avant"] = [_fr.minutes(v) for v in before]
-    g["apres"] = [_fr.minutes(v) for v in after]
-    g["gain"] = [_fr.minutes(v) if np.isfinite(v) else "—" for v in gain]
-    g["habitants"] = [_fr.num(v) for v in pop] if pop is not None else "—"
-    tooltip_fields = (["avant", "apres", "gain", "habitants"],
-                      ["Avant", "Après", word, "Habitants"])
-    layers = {}
-    for key, name, colors, show in (
-        ("gain", "Gain de temps (min)" if change == "gain" else "Allongement du temps (min)",
-         _classify(gain, GAIN_BINS_MIN, change_colors), True),
-        ("avant", "Temps d'accès avant", time_color(before), False),
-        ("apres", "Temps d'accès après", time_color(after), False),
-    ):
-        fg = folium.FeatureGroup(name=name, overlay=False, show=show)
-        folium.GeoJson(
-            g.assign(_color=colors).to_json(), name=key,
-            style_function=lambda f: {"color": "#fff", "weight": 0.3, "fillOpacity": 0.8,
-                                      "fillColor": f["properties"]["_color"]},
-            tooltip=folium.GeoJsonTooltip(*tooltip_fields),
-        ).add_to(fg)
-        fg.add_to(m)
-        layers[key] = fg
-    sites = folium.FeatureGroup(name="Sites", overlay=True, show=True)
-    for s, color, radius, what in ((sites_existing, "#999999", 5, "Site existant"),
-                                   (sites_new, "#0072B2", 8, label)):
-        pts = _wgs84(s, where="sites")
-        names = pts["label"] if "label" in pts.columns else pd.Series([what] * len(pts))
-        for nm, p in zip(names, pts.geometry, strict=True):
-            folium.CircleMarker([p.y, p.x], radius=radius, color="#000", weight=1.5,
-                                fill_color=color, fill_opacity=1,
-                                tooltip=f"{what} : {_text(nm)}").add_to(sites)
-    sites.add_to(m)
+    layers = _scenario_cell_layers(m, cells_before_after, before, after, gain, change)
+    _scenario_sites(m, sites_existing, sites_new, label)
     edges = [*GAIN_BINS_MIN, math.inf]
     gain_rows = [(c, f"{_fr.num(edges[i])} à {_fr.num(edges[i + 1])} min"
                   if math.isfinite(edges[i + 1]) else f"{_fr.num(edges[i])} min et plus")
@@ -658,55 +361,63 @@ def scenario_map(
     return m
 
 
-# --- writing ----------------------------------------------------------------------------
+def _check_scenario_input(cells: gpd.GeoDataFrame, existing: gpd.GeoDataFrame,
+                          new: gpd.GeoDataFrame, change: str) -> None:
+    require_columns(cells, [*SCENARIO_COLUMNS, "geometry"],
+                    where="scenario cells (cells_before_after)")
+    for name, s in (("sites_existing", existing), ("sites_new", new)):
+        require_crs(s, where=name)
+        if len(s) and not (s.geom_type == "Point").all():
+            raise ValueError(f"{name}: expected Point geometries, got "
+                             f"{sorted(set(s.geom_type))}")
+    if change not in ("gain", "loss"):
+        raise ValueError(f"change must be 'gain' or 'loss', got {change!r}")
 
 
-def render_offline(m: folium.Map) -> str:
-    """The map as one self-contained HTML page (layer control added if missing)."""
-    if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
-        folium.LayerControl(collapsed=False).add_to(m)
-    urls = {u: n for n, u in (*m.default_js, *m.default_css)}
-    page = m.get_root().render()
-    return inline_assets(page, urls)
+def _scenario_cell_layers(m: folium.Map, cells: gpd.GeoDataFrame, before: pd.Series,
+                          after: pd.Series, gain: pd.Series, change: str) -> dict[str, Any]:
+    """The three switchable cell layers (change, before, after) of a scenario map."""
+    g = _wgs84(cells[["geometry"]], where="scenario cells")
+    pop = cells.get(C.POP_TOTAL)
+    g["avant"] = [_fr.minutes(v) for v in before]
+    g["apres"] = [_fr.minutes(v) for v in after]
+    g["gain"] = [_fr.minutes(v) if np.isfinite(v) else "—" for v in gain]
+    g["habitants"] = [_fr.num(v) for v in pop] if pop is not None else "—"
+    word = "Gain" if change == "gain" else "Allongement"
+    tooltip_fields = (["avant", "apres", "gain", "habitants"],
+                      ["Avant", "Après", word, "Habitants"])
+    layers = {}
+    for key, name, colors, show in (
+        ("gain", "Gain de temps (min)" if change == "gain" else "Allongement du temps (min)",
+         _classify(gain, GAIN_BINS_MIN, GAIN_COLORS if change == "gain" else LOSS_COLORS),
+         True),
+        ("avant", "Temps d'accès avant", time_color(before), False),
+        ("apres", "Temps d'accès après", time_color(after), False),
+    ):
+        fg = folium.FeatureGroup(name=name, overlay=False, show=show)
+        folium.GeoJson(
+            g.assign(_color=colors).to_json(), name=key,
+            style_function=lambda f: {"color": "#fff", "weight": 0.3, "fillOpacity": 0.8,
+                                      "fillColor": f["properties"]["_color"]},
+            tooltip=folium.GeoJsonTooltip(*tooltip_fields),
+        ).add_to(fg)
+        fg.add_to(m)
+        layers[key] = fg
+    return layers
 
 
-def save_map(m: folium.Map, path: Path | str) -> Path:
-    """Write ``m`` as a self-contained HTML file, atomically."""
-    page = render_offline(m)
-    return atomic_write(Path(path), lambda p: p.write_text(page, encoding="utf-8"))
-
-
-def write_index(maps: Mapping[str, Path], out_dir: Path | str, *, territory_name: str,
-                attribution: str = "", titles: Mapping[str, str] | None = None,
-                captions: Mapping[str, str] | None = None) -> Path:
-    """``index.html``: a link to each map with its one-line French caption.
-
-    ``titles`` and ``captions`` add to (or override) the standard maps' ones.
-    """
-    out_dir = Path(out_dir)
-    titles = {**MAP_TITLES_FR, **(titles or {})}
-    captions = {**MAP_CAPTIONS_FR, **(captions or {})}
-    items = "\n".join(
-        f'<li><a href="{html.escape(Path(p).name)}">{html.escape(titles.get(k, k))}</a>'
-        f" : {html.escape(captions.get(k, ''))}</li>"
-        for k, p in maps.items()
-    )
-    page = f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8">
-<title>Atlas de l'accessibilité : {html.escape(territory_name)}</title>
-<style>body {{ font: 15px/1.5 sans-serif; max-width: 46em; margin: 2em auto; }}</style>
-</head><body>
-<h1>Atlas de l'accessibilité aux services : {html.escape(territory_name)}</h1>
-<p>Cartes interactives, utilisables hors ligne (le fond de carte OpenStreetMap, facultatif,
-demande une connexion).</p>
-<ul>
-{items}
-</ul>
-<p><small>{html.escape(attribution)}</small></p>
-</body></html>
-"""
-    return atomic_write(out_dir / "index.html",
-                        lambda p: p.write_text(page, encoding="utf-8"))
+def _scenario_sites(m: folium.Map, existing: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+                    label: str) -> None:
+    sites = folium.FeatureGroup(name="Sites", overlay=True, show=True)
+    for s, color, radius, what in ((existing, "#999999", 5, "Site existant"),
+                                   (new, "#0072B2", 8, label)):
+        pts = _wgs84(s, where="sites")
+        names = pts["label"] if "label" in pts.columns else pd.Series([what] * len(pts))
+        for nm, p in zip(names, pts.geometry, strict=True):
+            folium.CircleMarker([p.y, p.x], radius=radius, color="#000", weight=1.5,
+                                fill_color=color, fill_opacity=1,
+                                tooltip=_tooltip(f"{what} : {nm}")).add_to(sites)
+    sites.add_to(m)
 
 
 def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
