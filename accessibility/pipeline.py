@@ -46,14 +46,14 @@ def _with_access_attributes(study: Study) -> Study:
     of their 1 km census cell), from the census cells around the services' extent."""
     from dataclasses import replace
 
-    from accessibility.inputs.population import census_points_in_area
+    from accessibility.inputs.layers import load_census_points
 
     if not _reads_density(study):
         return study
     services = study.layers.services
     extent = services.total_bounds if len(services) else study.layers.cells.total_bounds
     area = gpd.GeoSeries([shapely.box(*extent).buffer(5000)], crs=services.crs)
-    grid = census_points_in_area(area, paths=study.paths)
+    grid = load_census_points(study.layers.territory, area, study.paths)
     study = replace(study, density_grid=grid)
     cells = study.access_points(study.layers.cells)
     layers = replace(study.layers, cells=cells, services=study.access_points(services))

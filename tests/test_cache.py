@@ -307,3 +307,22 @@ def test_an_unstorable_value_warns_and_goes_on(tmp_path):
     with pytest.warns(CacheWarning, match="cannot be written"):
         assert cached(tmp_path, "t-bad", {}, lambda: 42, store) == 42
     assert list(tmp_path.iterdir()) == []  # no half entry, no temporary folder
+
+
+@pytest.mark.integration
+def test_census_points_around_services_are_cached(tiny_env):
+    from accessibility.inputs.population import census_points_in_area
+
+    env, terr = tiny_env
+    area = gpd.GeoSeries([shapely.box(990_000, 6_450_000, 1_000_000, 6_460_000)], crs=2154)
+    first = L.load_census_points(terr, area, env)
+    n = BUILDS["tiny-cells-points"]
+    again = L.load_census_points(terr, area, env)
+    assert BUILDS["tiny-cells-points"] == n
+    pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(first))
+    fresh = census_points_in_area(area, paths=env)
+    pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(fresh))
+    assert len(fresh) > 0 and fresh["pop_total"].sum() > 0
+    # another area is another entry
+    L.load_census_points(terr, area.translate(10_000, 0), env)
+    assert BUILDS["tiny-cells-points"] == n + 1

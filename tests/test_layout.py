@@ -95,3 +95,32 @@ def test_former_module_paths_still_work_with_a_warning(old, new, name):
     with pytest.warns(FutureWarning, match=f"{old} moved to {new}"):
         module = importlib.import_module(old)
     assert getattr(module, name) is getattr(importlib.import_module(new), name)
+
+
+#: the size limits of the code (issue 10): split along the real steps beyond them
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 700
+
+
+def test_no_function_over_80_lines_and_no_module_over_700():
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        if source.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{path.relative_to(PACKAGE)}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {n}")
+    assert not too_long, "\n".join(too_long)
+
+
+def test_one_toml_reader():
+    # every parameter file goes through accessibility.core.params (schema-checked)
+    readers = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "tomllib" in _imports(path)
+    ]
+    assert readers == ["core/params.py"], readers

@@ -38,6 +38,7 @@ from accessibility.inputs.population import (
     FILOSOFI_VINTAGE,
     GRID_VINTAGE_FR,
     census_cells,
+    census_points_in_area,
     filosofi_cells,
     grid_sources,
 )
@@ -202,6 +203,31 @@ def load_services(
         communes=make_key(_communes_parts(terr, paths)),
     )
     return _layer("services", terr, paths, parts, build, use_cache=use_cache)
+
+
+def load_census_points(
+    terr: Territory, area: gpd.GeoSeries, paths: Paths, *, use_cache: bool = True
+) -> gpd.GeoDataFrame:
+    """The census 1 km cells whose centre lies in ``area``, as points
+    (:func:`~accessibility.inputs.population.census_points_in_area`), from the cache when
+    current: the key covers the area, the census tiles it reads and the reader code."""
+    import shapely
+
+    folder = terr.source("census_grid")
+
+    def build() -> gpd.GeoDataFrame:
+        return census_points_in_area(area, paths=paths, folder=folder)
+
+    area_frame = gpd.GeoDataFrame(geometry=area, crs=area.crs)
+    parts = _key_parts(
+        "cells",
+        terr,
+        paths,
+        sources=grid_sources(area_frame, paths, grid="census1km", census_folder=folder),
+        area=shapely.to_wkb(shapely.set_precision(area.union_all(), 1.0), hex=True),
+        crs=str(area.crs),
+    )
+    return _layer("cells", terr, paths, parts, build, use_cache=use_cache, suffix="-points")
 
 
 def _empty(crs: Any, columns: list[str]) -> gpd.GeoDataFrame:

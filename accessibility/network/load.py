@@ -8,10 +8,14 @@ The territory's ``[sources.network]`` table says which reader to use::
     class_column = "roadClass" # "lines" only
 
 A user with a regional OpenStreetMap extract sets ``reader = "osm"`` and ``source`` to
-its path: nothing else changes. Only the territory plus its buffer (and a margin, so
-that a road leaving and re-entering the area is kept) is read. The built network is
-cached under a hash of its input file, the area, the speed and sinuosity tables and the
-network code (:func:`accessibility.network.build.cache_key`).
+its name, the file lying beside the territory file, or passes ``--network PATH`` on the
+command line (``load_territory(..., network=PATH)``): nothing else changes. A territory
+file cannot name an absolute path or one with ``..`` (checked when it is read, see
+``docs/parameters.md``): a file received from someone else opens no arbitrary file.
+Only the territory plus its buffer (and a margin, so that a road leaving and re-entering
+the area is kept) is read. The built network is cached under a hash of its input file,
+the area, the speed and sinuosity tables and the network code
+(:func:`accessibility.network.build.cache_key`).
 """
 
 from __future__ import annotations
