@@ -75,6 +75,9 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(table.round(2).to_string(index=False))
     print(f"communes meeting at least one priority criterion: {flagged} of {len(diag.communes)}")
+    if "priority_tier" in diag.priority:
+        tiers = diag.priority["priority_tier"].replace("", "(none)").value_counts()
+        print("tiers:", tiers.to_dict())
     cols = [c for c in ("rank", "commune_name", "priority_score", "priority_tier") if c in top]
     print(top[cols].to_string(index=False))
     if args.csv:

@@ -27,8 +27,9 @@ from accessibility.core.errors import (
 from accessibility.core.paths import project_data_dir
 from accessibility.indicators.catchment import load_catchment_parameters
 from accessibility.indicators.diagnostic import load_parameters
+from accessibility.indicators.gammes import load_gamme_composition
 from accessibility.indicators.priority import load_criteria
-from accessibility.inputs.categories import load_categories, load_gammes
+from accessibility.inputs.categories import load_categories
 from accessibility.inputs.sources import load_catalogue
 from accessibility.inputs.territory import load_territory
 from accessibility.network.speeds import load_speed_table
@@ -236,7 +237,7 @@ def test_results_are_frozen():
     table = load_speed_table()
     with pytest.raises(TypeError):
         table.speeds["primary"] = 500  # type: ignore[index]
-    assert isinstance(load_gammes()["proximite"], tuple)
+    assert isinstance(load_gamme_composition().types("proximite"), tuple)
 
 
 def test_shipped_files_load_with_their_documented_values():

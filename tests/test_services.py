@@ -23,7 +23,6 @@ from accessibility.inputs.services import (
     assemble_services,
     build_services,
     load_categories,
-    load_gammes,
     read_bpe2013,
     read_bpe2018_education,
     read_france_services_2024,
@@ -62,11 +61,6 @@ def test_shipped_categories_are_valid():
     assert cats["general_practitioner"].bpe_equipment[0].typequ == "D201"
     assert cats["france_services_2020"].history
     assert all(c.threshold_min > 0 for c in cats.values())
-    gammes = load_gammes()
-    assert set(gammes) == {"proximite", "intermediaire", "superieure"}
-    # a type belongs to one gamme only
-    codes = [e.typequ for items in gammes.values() for e in items]
-    assert len(codes) == len(set(codes))
 
 
 def _write(tmp_path: Path, body: str) -> Path:

@@ -1,7 +1,8 @@
-"""Service categories: what counts as each kind of service, and the INSEE gamme composition.
+"""Service categories: what counts as each kind of service.
 
-Owns: ``data/services/categories.toml`` (its schema, :func:`load_categories`,
-:func:`load_gammes`), the names of the upstream service files, :class:`Category`.
+Owns: ``data/services/categories.toml`` (its schema, :func:`load_categories`), the names
+of the upstream service files, :class:`Category`. The gammes' composition is
+:mod:`accessibility.indicators.gammes`'s (``data/indicators/gammes.toml``).
 May import :mod:`accessibility.core` only. The readers of the files are in
 :mod:`accessibility.inputs.service_readers`, the assembly in
 :mod:`accessibility.inputs.services`.
@@ -93,10 +94,6 @@ class _Bpe(params.Schema):
     label: params.Text = ""
 
 
-class _LabelledBpe(_Bpe):
-    label: params.Str
-
-
 class _CategorySchema(params.Schema):
     label: _Words
     sources: Annotated[
@@ -134,8 +131,6 @@ class _CategorySchema(params.Schema):
 
 
 class _Meta(params.Schema):
-    gamme_vintage: params.Text = ""
-    gamme_verified: params.Bool = False
     convention_thresholds_min: Mapping[
         Literal["proximite", "intermediaire", "superieure"], params.PositiveNum
     ] = {}
@@ -145,14 +140,10 @@ _Key = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class CategoriesSchema(params.Schema):
-    """The keys of ``categories.toml``: ``[meta]``, ``[category.KEY]``, ``[gamme_equipment]``."""
+    """The keys of ``categories.toml``: ``[meta]``, ``[category.KEY]``."""
 
     meta: _Meta = _Meta()
     category: Annotated[Mapping[_Key, _CategorySchema], Field(min_length=1)]
-    gamme_equipment: Mapping[
-        Literal["proximite", "intermediaire", "superieure"],
-        Annotated[tuple[_LabelledBpe, ...], Field(min_length=1)],
-    ] = {}
 
 
 def _file(path: Path | str | None) -> Path:
@@ -188,17 +179,6 @@ def load_categories(path: Path | str | None = None) -> dict[str, Category]:
         bpe = tuple(BpeEquipment(b.typequ, b.label) for b in c.bpe_equipment or ())
         out[key] = Category(key=key, bpe_equipment=bpe, **fields)
     return out
-
-
-def load_gammes(path: Path | str | None = None) -> dict[str, tuple[BpeEquipment, ...]]:
-    """The INSEE gamme composition of the categories file: ``gamme -> equipment types``.
-
-    See ``[meta]`` of the file for the vintage (the composition is marked unverified).
-    """
-    raw = _read(path).gamme_equipment
-    return {
-        g: tuple(BpeEquipment(b.typequ, b.label) for b in raw[g]) for g in GAMMES if g in raw
-    }
 
 
 def resolve_categories(

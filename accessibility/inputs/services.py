@@ -47,7 +47,6 @@ from accessibility.inputs.categories import (
     BpeEquipment,
     Category,
     load_categories,
-    load_gammes,
     resolve_categories,
 )
 from accessibility.inputs.service_readers import (
@@ -85,7 +84,6 @@ __all__ = [
     "assemble_services",
     "build_services",
     "load_categories",
-    "load_gammes",
     "read_bpe2013",
     "read_bpe2018_education",
     "read_france_services_2020",
