@@ -158,6 +158,10 @@ def test_report_names_every_epci_and_the_top_priority(report, maurienne_diagnost
     assert top["commune_name"] in text
     for reason in split_reasons(top["reasons"]):
         assert reason in text
+    # the tiers: as many « Priorité 1 » as the diagnostic counts (score >= 6)
+    n1 = int((maurienne_diagnostic.priority["priority_score"] >= 6).sum())
+    assert 0 < n1 < len(maurienne_diagnostic.communes) / 2  # a short list: a minority
+    assert f"{n1} en « Priorité 1 » (score d'au moins 6)" in text
 
 
 @pytest.mark.integration

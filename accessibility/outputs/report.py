@@ -653,8 +653,21 @@ def _summary_context(
             {**r, "reason_list": split_reasons(r["reasons"])} for r in prio.to_dict("records")
         ],
         "n_priority": int((diagnostic.priority["priority_score"] > 0).sum()),
+        "tiers": _tier_counts(diagnostic),
         "sources": notes["sources"].to_dict("records"),
     }
+
+
+def _tier_counts(diagnostic: Diagnostic) -> list[dict[str, Any]]:
+    """Each priority tier (highest first) with its number of communes and its rule."""
+    from accessibility.indicators.priority import load_tiers
+
+    prio = diagnostic.priority
+    labels = prio["priority_tier"] if "priority_tier" in prio else pd.Series(dtype=str)
+    return [
+        {"label": t.label_fr, "count": int((labels == t.label_fr).sum()), "min_score": t.min_score}
+        for t in load_tiers()
+    ]
 
 
 def write_pdf(html_path: str | Path, pdf_path: str | Path) -> Path | None:
