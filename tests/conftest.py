@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,39 @@ def maurienne_diagnostic(maurienne_study):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return run_diagnostic(maurienne_study)
+
+
+# --- a real browser for the page tests (Debian's chromium, offline) ---------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium driven by Playwright; every request but file: and data: is
+    blocked and recorded (``ctx, blocked``): the pages must work offline."""
+    if not CHROMIUM.exists():
+        msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(msg + ": browser tests must run in CI")
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+
+    def route(r):  # type: ignore[no-untyped-def]
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
+            args=FLAGS, headless=True, viewport={"width": 1200, "height": 850},
+        )
+        ctx.route("**/*", route)
+        yield ctx, blocked
+        ctx.close()

@@ -6,7 +6,6 @@ browser is a failure, never a skip. Screenshots go to pytest's temporary folder.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -19,9 +18,6 @@ from accessibility.outputs.maps.atlas import DEFAULT_SERVICE_LAYERS, N_TOWN_LABE
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -55,32 +51,6 @@ def atlas(maurienne_study, maurienne_diagnostic, tmp_path_factory):
     return paths, expected
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg + ": browser tests must run in CI")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    blocked: list[str] = []
-
-    def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            args=FLAGS, headless=True, viewport={"width": 1200, "height": 850},
-        )
-        ctx.route("**/*", route)
-        yield ctx, blocked
-        ctx.close()
 
 
 def _open(ctx, path: Path):  # type: ignore[no-untyped-def]

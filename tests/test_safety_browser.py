@@ -10,9 +10,7 @@ sentinel must still be undefined; the names must read as written (escaped, not l
 from __future__ import annotations
 
 import dataclasses
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +19,6 @@ from accessibility.core.errors import SnapWarning
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 #: Each would set the sentinel in one context if not escaped for it.
 HOSTILE = [
@@ -99,32 +94,6 @@ def hostile_pages(maurienne_study, maurienne_diagnostic, tmp_path_factory):
     return paths
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg + ": browser tests must run in CI")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    blocked: list[str] = []
-
-    def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            args=FLAGS, headless=True, viewport={"width": 1200, "height": 850},
-        )
-        ctx.route("**/*", route)
-        yield ctx, blocked
-        ctx.close()
 
 
 #: Open every tooltip and popup of every Leaflet map of the page (their HTML is only

@@ -7,9 +7,7 @@ non-file request blocked), as in ``test_maps_browser.py``.
 
 from __future__ import annotations
 
-import os
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,9 +20,6 @@ from accessibility.validation.routes import load_routes
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -58,32 +53,6 @@ def test_command_writes_the_page_and_tables(validated, maurienne):
     assert not (out / "validation_national_france_services.csv").exists()  # --no-national
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg + ": browser tests must run in CI")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    blocked: list[str] = []
-
-    def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            args=FLAGS, headless=True, viewport={"width": 1200, "height": 850},
-        )
-        ctx.route("**/*", route)
-        yield ctx, blocked
-        ctx.close()
 
 
 def test_page_in_chromium_shows_tables_and_figures(validated, browser, tmp_path_factory):
