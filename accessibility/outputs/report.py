@@ -448,7 +448,10 @@ def epci_table(diagnostic: Diagnostic, categories: Sequence[str]) -> pd.DataFram
 # --- the report -----------------------------------------------------------------------------
 
 
-def _environment() -> jinja2.Environment:
+def template_environment(**filters: Any) -> jinja2.Environment:
+    """The Jinja environment of the project's pages: templates of ``outputs/templates``,
+    autoescaped HTML, undefined names an error, the French number filters (plus
+    ``filters``)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -456,7 +459,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=num, pct=pct, share=share, cell=format_cell)
+    env.filters.update(num=num, pct=pct, share=share, cell=format_cell, **filters)
     return env
 
 
@@ -527,7 +530,7 @@ def build_report(
             for s in scenarios
         ],
     }
-    html = _environment().get_template(REPORT_TEMPLATE).render(**context)
+    html = template_environment().get_template(REPORT_TEMPLATE).render(**context)
     path = out_dir / "rapport.html"
     atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
     log.info("report written: %s", path)

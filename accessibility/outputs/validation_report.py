@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import jinja2
 import numpy as np
 import pandas as pd
 import shapely
@@ -41,7 +40,7 @@ from accessibility.inputs.services import load_categories
 from accessibility.inputs.territory import Territory
 from accessibility.network.graph import RoadNetwork
 from accessibility.network.load import territory_network
-from accessibility.outputs.report import TEMPLATES, format_cell, share
+from accessibility.outputs.report import template_environment
 from accessibility.validation.compare import (
     Comparison,
     coarse_territory,
@@ -307,18 +306,6 @@ def validation_tables(v: Validation) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(num=num, pct=pct, share=share, cell=format_cell, signed=_signed)
-    return env
-
-
 def _records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
     return [] if df is None else df.to_dict("records")
 
@@ -393,7 +380,8 @@ def write_validation(
     if v.routes["model_km"].notna().any():
         figures["routes"] = _png(routes_figure(v.routes))
     files = {k: _relative(p, html_dir) for k, p in written.items()}
-    html = _env().get_template(TEMPLATE).render(**_context(v, figures, files))
+    template = template_environment(signed=_signed).get_template(TEMPLATE)
+    html = template.render(**_context(v, figures, files))
     path = html_dir / "validation.html"
     atomic_write(path, lambda p: p.write_text(html, encoding="utf-8"))
     written["html"] = path

@@ -20,6 +20,7 @@ from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs.sources import fetch
 from accessibility.network.osm import read_osm
 from accessibility.network.speeds import load_speed_table
+from accessibility.validation.calibrate import weighted_median
 
 EXTRACTS = {
     "Andorra": "roads/osm/andorra.osm.pbf",
@@ -27,14 +28,6 @@ EXTRACTS = {
 }
 CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
            "residential")  # fmt: skip
-
-
-def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
-    if not len(x):
-        return float("nan")
-    o = np.argsort(x)
-    cw = np.cumsum(w[o])
-    return float(x[o][np.searchsorted(cw, 0.5 * cw[-1])])
 
 
 def class_speeds_vs_maxspeed(paths: Paths | None = None) -> pd.DataFrame:
@@ -58,9 +51,9 @@ def class_speeds_vs_maxspeed(paths: Paths | None = None) -> pd.DataFrame:
                 "osm_class": cls,
                 "directed_km": length.sum() / 1000,
                 "tagged_pct": 100 * length[tagged].sum() / length.sum(),
-                "median_maxspeed_kph": _wmedian(limit[tagged], length[tagged]),
+                "median_maxspeed_kph": weighted_median(limit[tagged], length[tagged]),
                 "median_x_factor_kph": table.maxspeed_factor
-                * _wmedian(limit[tagged], length[tagged]),
+                * weighted_median(limit[tagged], length[tagged]),
                 "table_kph": table.speed_for(cls),
             })  # fmt: skip
     return pd.DataFrame(rows)
