@@ -90,6 +90,14 @@ def test_access_legend_follows_the_category_switch(atlas, browser):
     page.get_by_label("Médecin généraliste").check()
     assert "Médecin généraliste" in legend.inner_text()
     assert "seuil : 7 min" in legend.inner_text()
+    # the reliability warning: Maurienne cells more than 1 km from the network, hidden
+    # until ticked, then drawn as dashed outlines
+    far = page.get_by_label("Fiabilité : carreaux à plus de 1 km du réseau routier")
+    assert far.count() == 1 and not far.is_checked()
+    before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+    far.check()
+    after = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+    assert after > before
     page.close()
     assert errors == []
 

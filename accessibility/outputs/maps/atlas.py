@@ -134,6 +134,34 @@ def access_map(
     return m
 
 
+def add_reliability_layer(m: folium.Map, far: gpd.GeoDataFrame) -> folium.Map:
+    """A warning overlay (hidden at first, listed in the layer switcher): the cells whose
+    centre lies more than 1 km from the road network, where the computed times rest most
+    on the access model (see docs/network-calibration.md)."""
+    from accessibility.validation.coverage import DISTANCE_M
+
+    if far.empty:
+        return m
+    g = _wgs84(far[[C.POP_TOTAL, DISTANCE_M, "geometry"]], where="far cells")
+    g["distance"] = [f"{_fr.num(v / 1000, 1)} km" for v in far[DISTANCE_M]]
+    g["habitants"] = [_fr.num(v) for v in far[C.POP_TOTAL]]
+    fg = folium.FeatureGroup(name="Fiabilité : carreaux à plus de 1 km du réseau routier",
+                             overlay=True, show=False)
+    folium.GeoJson(
+        g[["distance", "habitants", "geometry"]].to_json(), name="fiabilite",
+        style_function=lambda f: {"color": "#b2182b", "weight": 2, "dashArray": "4 3",
+                                  "fillOpacity": 0.0},
+        tooltip=folium.GeoJsonTooltip(["distance", "habitants"],
+                                      aliases=["Distance au réseau", "Habitants"]),
+    ).add_to(fg)
+    fg.add_to(m)
+    # the layer switcher's script names every layer: it must come after the new one
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            m._children.move_to_end(key)
+    return m
+
+
 # --- 2. services ------------------------------------------------------------------------
 
 
@@ -435,8 +463,11 @@ def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
     layers = study.layers
     attr_all = attribution_fr(study)
     attr_iso = attribution_fr(study, ["france_services", "hospital"])
+    from accessibility.validation.coverage import far_cells
+
     maps = {
-        "acces": access_map(diagnostic, attribution=attr_all),
+        "acces": add_reliability_layer(access_map(diagnostic, attribution=attr_all),
+                                       far_cells(study.network, layers.cells)),
         "services": services_map(layers.services, diagnostic.communes,
                                  attribution=attr_all),
         "priorites": priority_map(diagnostic, attribution=attr_all),
