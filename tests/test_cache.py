@@ -21,7 +21,7 @@ import shapely
 from accessibility.core import cache
 from accessibility.core.cache import BUILDS, GEOPARQUET, cached, code_hash, make_key
 from accessibility.core.errors import CacheWarning, DataWarning
-from accessibility.core.paths import Paths
+from accessibility.core.paths import Paths, default_paths
 from accessibility.inputs import layers as L
 from accessibility.inputs.territory import load_territory
 from accessibility.network.build import NETWORK_MODULES, largest_component
@@ -326,3 +326,17 @@ def test_census_points_around_services_are_cached(tiny_env):
     # another area is another entry
     L.load_census_points(terr, area.translate(10_000, 0), env)
     assert BUILDS["tiny-cells-points"] == n + 1
+
+
+@pytest.mark.integration
+def test_bpe_counts_are_read_once_then_reused(tmp_path):
+    from accessibility.indicators.gammes import bpe_counts
+
+    base = default_paths()
+    paths = Paths(data=base.data, cache=tmp_path / "cache", mirror=base.mirror)
+    first = bpe_counts(paths)
+    n = BUILDS["bpe2013-counts"]
+    again = bpe_counts(paths)
+    assert BUILDS["bpe2013-counts"] == n  # reused, not rebuilt
+    pd.testing.assert_frame_equal(first, again)
+    assert first.loc["73011"].sum() > 0  # Aiton holds equipment

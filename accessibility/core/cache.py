@@ -146,6 +146,24 @@ def _load_frame(folder: Path, meta: dict[str, Any]) -> Any:
 GEOPARQUET: Store[Any] = Store(save=_save_frame, load=_load_frame)
 
 
+def _save_table(df: Any, folder: Path) -> dict[str, Any]:
+    df.to_parquet(folder / "table.parquet")  # index kept
+    return {"rows": len(df)}
+
+
+def _load_table(folder: Path, meta: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    df = pd.read_parquet(folder / "table.parquet")
+    if len(df) != meta["rows"]:
+        raise ValueError(f"{len(df)} rows read, {meta['rows']} stored")
+    return df
+
+
+#: One plain DataFrame per entry (index included), as Parquet (``table.parquet``).
+PARQUET_TABLE: Store[Any] = Store(save=_save_table, load=_load_table)
+
+
 def _replay(records: list[dict[str, str]]) -> None:
     for w in records:
         category = getattr(errors, w.get("category", ""), None)

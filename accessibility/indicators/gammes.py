@@ -42,13 +42,14 @@ from pydantic import Field, Strict
 
 from accessibility.core import columns as C
 from accessibility.core import params
+from accessibility.core.cache import PARQUET_TABLE, cached, code_hash
 from accessibility.core.errors import DataError, ParameterError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import warn
 from accessibility.engine.snapping import DEFAULT_SNAP, SnapOptions
-from accessibility.inputs.communes import current_code_map, load_town_halls
+from accessibility.inputs.communes import DECOUPAGE, current_code_map, load_town_halls
 from accessibility.inputs.services import BPE_2013, GAMMES, _read_bpe2013_table
-from accessibility.inputs.sources import fetch
+from accessibility.inputs.sources import fetch, load_catalogue
 from accessibility.network.graph import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,34 @@ def counts_by_commune(
     return numbers[~unmapped.to_numpy()].groupby(C.COMMUNE_CODE).sum()
 
 
+#: Bump when the BPE counts must be rebuilt for a reason the code hash cannot see.
+BPE_COUNTS_BUILD_VERSION = 1
+
+
 def bpe_counts(paths: Paths | None = None) -> pd.DataFrame:
-    """BPE 2013 counts per current (COG 2026) commune, one column per equipment label."""
+    """BPE 2013 counts per current (COG 2026) commune, one column per equipment label.
+
+    Read once from the national workbook and kept in the prepared-layer cache, keyed by
+    the catalogued sha256 of the workbook and of the COG, the reading code and
+    :data:`BPE_COUNTS_BUILD_VERSION` (the workbook takes seconds to decode).
+    """
     paths = paths or default_paths()
+    catalogue = load_catalogue(paths)
+    parts = {
+        "layer": "bpe2013-counts",
+        "sources": {
+            n: catalogue[n].sha256 if n in catalogue else None for n in (BPE_2013, DECOUPAGE)
+        },
+        "code": code_hash(
+            [__name__, "accessibility.inputs.service_readers", "accessibility.inputs.communes"]
+        ),
+        "build_version": BPE_COUNTS_BUILD_VERSION,
+    }
+    return cached(paths.prepared, "bpe2013-counts", parts, lambda: _bpe_counts(paths),
+                  PARQUET_TABLE)  # fmt: skip
+
+
+def _bpe_counts(paths: Paths) -> pd.DataFrame:
     path = fetch(BPE_2013, paths)
     table = _read_bpe2013_table(path)
     return counts_by_commune(table, current_code_map(paths), where=f"{BPE_2013} ({path})")
