@@ -379,3 +379,30 @@ def test_reach_equals_nearest_with_exact_snapping():
     fin = np.isfinite(exp)
     assert fin.sum() > 10
     assert np.max(np.abs(got[fin] - exp[fin])) < 1e-9
+
+
+def test_same_piece_pairs_is_the_equi_join_of_the_piece_keys():
+    # the numpy join against a pandas merge, on random keys (pieces, or nodes when -1)
+    from types import SimpleNamespace
+
+    from accessibility.engine.travel_times import _same_piece_pairs
+
+    class Pts(SimpleNamespace):
+        def __len__(self) -> int:
+            return len(self.piece)
+
+    def key(s):  # type: ignore[no-untyped-def]
+        return np.where(s.piece >= 0, s.piece, -1 - s.node)
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        n, m = rng.integers(0, 25, 2)
+        o = Pts(piece=rng.integers(-1, 5, n), node=rng.integers(0, 4, n))
+        d = Pts(piece=rng.integers(-1, 5, m), node=rng.integers(0, 4, m))
+        io, jd = _same_piece_pairs(o, d)  # type: ignore[arg-type]
+        ref = pd.DataFrame({"k": key(o), "o": np.arange(n)}).merge(
+            pd.DataFrame({"k": key(d), "d": np.arange(m)}), on="k"
+        )
+        assert sorted(zip(io.tolist(), jd.tolist(), strict=True)) == sorted(
+            zip(ref["o"].tolist(), ref["d"].tolist(), strict=True)
+        )

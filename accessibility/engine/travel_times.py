@@ -227,10 +227,16 @@ def _same_piece_pairs(origins: _Snap, destinations: _Snap) -> tuple[np.ndarray, 
     def key(s: _Snap) -> np.ndarray:
         return np.where(s.piece >= 0, s.piece, -1 - s.node)
 
-    o = pd.DataFrame({"k": key(origins), "o": np.arange(len(origins))})
-    d = pd.DataFrame({"k": key(destinations), "d": np.arange(len(destinations))})
-    pairs = o.merge(d, on="k")
-    return pairs["o"].to_numpy(dtype=np.int64), pairs["d"].to_numpy(dtype=np.int64)
+    # an equi-join on the key with numpy's sorted search (a pandas merge costs ~3 ms a
+    # call, and the diagnostic calls this once per category and gamme type)
+    ko, kd = key(origins), key(destinations)
+    order = np.argsort(kd, kind="stable")
+    lo = np.searchsorted(kd[order], ko, side="left")
+    counts = np.searchsorted(kd[order], ko, side="right") - lo
+    io = np.repeat(np.arange(len(ko), dtype=np.int64), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    jd = order[np.repeat(lo, counts) + np.arange(int(counts.sum())) - first]
+    return io, jd.astype(np.int64)
 
 
 def nearest_snapped(

@@ -69,10 +69,27 @@ class CatalogueSchema(params.Schema):
     source: Annotated[tuple[_SourceSchema, ...], Field(min_length=1)]
 
 
+#: Parsed catalogues by (file, modification time, size): every fetch reads the catalogue,
+#: and checking its 90 entries against the schema each time cost ~0.2 s a command.
+_CATALOGUES: dict[tuple[str, int, int], dict[str, Source]] = {}
+
+
 def load_catalogue(paths: Paths | None = None) -> dict[str, Source]:
-    """Read ``data/sources.toml`` into a mapping ``path -> Source``."""
+    """Read ``data/sources.toml`` into a mapping ``path -> Source`` (a fresh dict; the
+    file is parsed again whenever it changes)."""
     paths = paths or default_paths()
     file = paths.data / CATALOGUE_FILE
+    try:
+        st = file.stat()
+    except OSError:
+        return _parse_catalogue(file)  # let the loader word the error
+    memo = (str(file.resolve()), st.st_mtime_ns, st.st_size)
+    if memo not in _CATALOGUES:
+        _CATALOGUES[memo] = _parse_catalogue(file)
+    return dict(_CATALOGUES[memo])
+
+
+def _parse_catalogue(file: Path) -> dict[str, Source]:
     raw = params.load(file, CatalogueSchema, what="source catalogue", error=SourceError)
     catalogue: dict[str, Source] = {}
     for entry in raw.source:
