@@ -230,10 +230,8 @@ def test_atlas_and_report_priority_maps_share_classes():
 
 
 def test_reliability_layer_lists_far_cells_hidden_at_first():
-    from accessibility.outputs.maps.atlas import add_reliability_layer
-
     far = CELLS.iloc[[1]].assign(distance_to_network_m=[1500.0])  # 60 people, 1.5 km out
-    m = add_reliability_layer(access_map(DIAG), far)
+    m = access_map(DIAG, far=far)
     page = _page(m)
     assert "Fiabilité : carreaux à plus de 1 km du réseau routier" in page
     assert "1,5\u00a0km" in page or "1,5 km" in page
@@ -242,5 +240,5 @@ def test_reliability_layer_lists_far_cells_hidden_at_first():
     far_group = [g for g in names if g.layer_name.startswith("Fiabilité")]
     assert len(far_group) == 1 and far_group[0].show is False
     # no far cell, no layer
-    m2 = add_reliability_layer(access_map(DIAG), far.iloc[0:0])
+    m2 = access_map(DIAG, far=far.iloc[0:0])
     assert "Fiabilité" not in _page(m2)

@@ -77,8 +77,12 @@ log = logging.getLogger(__name__)
 def access_map(
     diagnostic: Diagnostic, *, categories: Sequence[str] | None = None,
     default: str = DEFAULT_CATEGORY, m: folium.Map | None = None, attribution: str = "",
+    far: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Minutes to the nearest service of each category: 1 km cells over communes.
+
+    ``far``: cells far from the road network, drawn as the reliability overlay
+    (:func:`add_reliability_layer`).
 
     One switchable layer per category (radio buttons), ``default`` shown first; each
     has its legend (classes :data:`TIME_BINS_MIN`, the category's threshold marked).
@@ -129,15 +133,17 @@ def access_map(
         add_legend(m, f"{label} : minutes en voiture", _time_legend_rows(threshold),
                    note="Carreaux de 1 km habités ; communes : moyenne pondérée par "
                    "la population.", layers=[fg])
+    if far is not None:
+        add_reliability_layer(m, far)
     if new:  # 28 categories: a collapsed switcher keeps the map visible
         folium.LayerControl(collapsed=True).add_to(m)
     return m
 
 
 def add_reliability_layer(m: folium.Map, far: gpd.GeoDataFrame) -> folium.Map:
-    """A warning overlay (hidden at first, listed in the layer switcher): the cells whose
-    centre lies more than 1 km from the road network, where the computed times rest most
-    on the access model (see docs/network-calibration.md)."""
+    """Add a warning overlay (hidden at first; add it before the layer switcher, whose
+    script names every layer): the cells whose centre lies more than 1 km from the road
+    network, where the times rest most on the access model (docs/network-calibration.md)."""
     from accessibility.validation.coverage import DISTANCE_M
 
     if far.empty:
@@ -155,10 +161,6 @@ def add_reliability_layer(m: folium.Map, far: gpd.GeoDataFrame) -> folium.Map:
                                       aliases=["Distance au réseau", "Habitants"]),
     ).add_to(fg)
     fg.add_to(m)
-    # the layer switcher's script names every layer: it must come after the new one
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            m._children.move_to_end(key)
     return m
 
 
@@ -466,8 +468,8 @@ def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
     from accessibility.validation.coverage import far_cells
 
     maps = {
-        "acces": add_reliability_layer(access_map(diagnostic, attribution=attr_all),
-                                       far_cells(study.network, layers.cells)),
+        "acces": access_map(diagnostic, attribution=attr_all,
+                            far=far_cells(study.network, layers.cells)),
         "services": services_map(layers.services, diagnostic.communes,
                                  attribution=attr_all),
         "priorites": priority_map(diagnostic, attribution=attr_all),
