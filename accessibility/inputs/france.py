@@ -295,7 +295,7 @@ def shorthand_territory(name: str, paths: Paths | None = None) -> Territory:
         return _make(spec, "france", "France métropolitaine et Corse", "departement", list(deps))
     codes = _codes(value)
     if not codes:
-        raise TerritoryError(f"territory {spec!r}: no code after '{kind}:'")
+        raise TerritoryError(f"{spec}: no code after '{kind}:'")
     if kind == "dep":
         return _departements(spec, codes, deps)
     cog = load_cog(paths)
@@ -315,7 +315,7 @@ def _departements(spec: str, codes: list[str], deps: Mapping[str, str]) -> Terri
         if code not in deps:
             overseas = f" ({OVERSEAS_NOTE})" if code.startswith("97") else ""
             raise TerritoryError(
-                f"--territory {spec}: no département {code!r}; expected one of "
+                f"{spec}: no département {code!r}; expected one of "
                 f"{_dep_hint(deps)}{overseas}"
             )
     name = ", ".join(deps[c] for c in codes)
@@ -328,12 +328,12 @@ def _epcis(spec: str, codes: list[str], cog: object, metro: set[str]) -> Territo
     for code in codes:
         if code not in epci.index:
             raise TerritoryError(
-                f"--territory {spec}: no EPCI {code!r}; expected the 9-digit SIREN of an "
+                f"{spec}: no EPCI {code!r}; expected the 9-digit SIREN of an "
                 "EPCI of COG 2026 (e.g. 200070464)"
             )
         deps = set(communes.loc[communes[C.EPCI_CODE] == code, "departement"])
         if not deps <= metro:
-            raise TerritoryError(f"--territory {spec}: EPCI {code!r} is overseas; {OVERSEAS_NOTE}")
+            raise TerritoryError(f"{spec}: EPCI {code!r} is overseas; {OVERSEAS_NOTE}")
     name = ", ".join(str(epci.loc[c, C.EPCI_NAME]) for c in codes)
     return _make(spec, "epci-" + "-".join(codes), name, "epci", codes)
 
@@ -346,12 +346,12 @@ def _commune_list(spec: str, codes: list[str], cog: object, metro: set[str]) -> 
             now = code_map.get(code)
             hint = f" (a former code: now {now})" if now else ""
             raise TerritoryError(
-                f"--territory {spec}: no commune {code!r} in COG 2026{hint}; expected "
+                f"{spec}: no commune {code!r} in COG 2026{hint}; expected "
                 "5-character INSEE codes separated by commas (e.g. communes:73248,73257)"
             )
         if table.loc[code, "departement"] not in metro:
             raise TerritoryError(
-                f"--territory {spec}: commune {code!r} is overseas; {OVERSEAS_NOTE}"
+                f"{spec}: commune {code!r} is overseas; {OVERSEAS_NOTE}"
             )
     codes = sorted(set(codes))
     names = [str(table.loc[c, C.COMMUNE_NAME]) for c in codes]
