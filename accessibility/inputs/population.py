@@ -205,13 +205,14 @@ def _every_commune_a_cell(pieces: gpd.GeoDataFrame, best: gpd.GeoDataFrame) -> g
     if not lacking:
         return best
     best = best.set_index("_cell")
+    counts = best[C.COMMUNE_CODE].value_counts().to_dict()
     left = []
     for code, group in pieces[pieces[C.COMMUNE_CODE].isin(lacking)].groupby(C.COMMUNE_CODE):
-        counts = best[C.COMMUNE_CODE].value_counts()
         for _, piece in group.iterrows():  # largest piece first
             owner = best.at[piece["_cell"], C.COMMUNE_CODE]
             if owner not in lacking and counts[owner] > 1:
                 best.loc[piece["_cell"]] = piece.drop("_cell")
+                counts[owner] -= 1
                 break
         else:
             left.append(str(code))
