@@ -214,11 +214,13 @@ def _roads_legend(m: folium.Map, roads: gpd.GeoDataFrame, fg: folium.FeatureGrou
 def draw_roads(ax: Any, roads: gpd.GeoDataFrame | None, crs: Any, *,
                scale: float = 0.45) -> list[tuple[str, float, str]]:
     """Draw the roads on a matplotlib axes whose coordinates are in ``crs`` (under the
-    markers, over the commune fills: z-order 1.5); return the legend entries
-    ``(label, line width, colour)`` of the tiers drawn, main roads first."""
+    markers, over the commune fills: z-order 1.5), keeping the axes' extent (draw the
+    communes first); return the legend entries ``(label, line width, colour)`` of the
+    tiers drawn, main roads first."""
     if roads is None or roads.empty:
         return []
     g = roads.to_crs(crs)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
     drawn = []
     for t in reversed(TIERS):
         part = g[g["tier"] == t.key]
@@ -226,6 +228,8 @@ def draw_roads(ax: Any, roads: gpd.GeoDataFrame | None, crs: Any, *,
             continue
         part.plot(ax=ax, color=t.color, linewidth=t.weight * scale, zorder=1.5)
         drawn.append((str(part["label_fr"].iloc[0]), t.weight * scale, t.color))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     return drawn[::-1]
 
 
