@@ -107,7 +107,7 @@ def pistes_map(options: list[SitingOption], communes: gpd.GeoDataFrame,
         ax.set_xlim(x0 - pad, x1 + pad)
         ax.set_ylim(y0 - pad, y1 + pad)
         ax.set_title(f"{o.new} nouveau{'x' if o.new > 1 else ''} site{'s' if o.new > 1 else ''}",
-                     fontsize=9)
+                     fontsize=9, y=1.0)  # y given: no costly automatic title placement
     th = f"{num(options[0].threshold_min)}{NBSP}min"
     handles: list[Any] = [
         Patch(facecolor=NEWLY_COLOR, label=f"carreaux amenés à {th} ou moins"),
