@@ -1,0 +1,78 @@
+"""The French titles and column descriptions of the published tables and QGIS layers.
+
+Owns: :data:`TITLES_FR` (one title per published table), :func:`table_title` and
+:func:`column_comment` (a column's description from the run's data dictionary, as a
+database comment or a QGIS alias). The descriptions themselves come from
+:mod:`accessibility.outputs.dictionary`; nothing here is written anew.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TITLES_FR = {
+    "communes": "Communes : population et temps d'accès moyens aux services",
+    "cells": "Carreaux de population (grille Eurostat de 1 km) et temps d'accès",
+    "services": "Services et équipements localisés",
+    "priority": "Communes prioritaires : score, classe et raisons",
+    "epci_summary": "Synthèse par EPCI",
+    "territory_summary": "Synthèse du territoire",
+    "indicators": "Indicateurs publiés",
+    "sources": "Sources des données : catalogue, millésimes, sha256",
+    "data_dictionary": "Dictionnaire des données",
+    "seasonal_population": "Population en pointe saisonnière par commune",
+    "scenario_comparison": "Comparaison de deux scénarios par commune et par EPCI",
+    "comparisons": "Comparaisons de deux publications",
+}
+#: Columns every published table has, described here rather than in the dictionary.
+KEY_COLUMNS = {
+    "run_id": "Identifiant de la publication (table runs) — publication (run) id",
+    "fid": "Numéro de ligne dans l'export de la publication — row number in the export",
+}
+
+
+def table_title(name: str) -> str:
+    """The French title of a published table (validation tables by their name)."""
+    if name in TITLES_FR:
+        return TITLES_FR[name]
+    if name.startswith("validation_"):
+        return "Validation : " + name.removeprefix("validation_").replace("_", " ")
+    return name.replace("_", " ")
+
+
+def describe(table: str, column: str, dictionary: pd.DataFrame) -> tuple[str, str] | None:
+    """(French description, full comment) of ``table.column`` from the dictionary; the
+    column's description in another table when this one has no entry; None if none."""
+    rows = dictionary[dictionary["column"] == column]
+    if rows.empty:
+        return None
+    own = rows[rows["table"] == table]
+    r = (own if not own.empty else rows).iloc[0]
+    unit = f" [{r['unit']}]" if isinstance(r["unit"], str) and r["unit"] else ""
+    source = r["source"] if isinstance(r["source"], str) else ""
+    vintage = f" ({r['vintage']})" if isinstance(r["vintage"], str) and r["vintage"] else ""
+    text = f"{r['description_fr']}{unit} — {r['description_en']}"
+    if source:
+        text += f". Source : {source}{vintage}"
+    return str(r["description_fr"]), text
+
+
+def column_comment(table: str, column: str, dictionary: pd.DataFrame,
+                   srid: int | None = None) -> str:
+    """The database comment of ``table.column``."""
+    if column in KEY_COLUMNS:
+        return KEY_COLUMNS[column]
+    if column == "geom":
+        return f"Géométrie (EPSG:{srid}) — geometry"
+    found = describe(table, column, dictionary)
+    if found is None:
+        from accessibility.core.errors import DataError
+        from accessibility.outputs.dictionary import describe_column
+
+        try:
+            fr, en, unit, (source, _) = describe_column(column, {})
+        except DataError:
+            return (f"Colonne {column} de {table_title(table)} (voir le fichier CSV de la "
+                    "publication et docs/) — see the run's CSV file and the docs")
+        return f"{fr}{f' [{unit}]' if unit else ''} — {en}. Source : {source}"
+    return found[1]
