@@ -52,7 +52,7 @@ def small_publication(*, services=("s1", "s2"), times=(5.0, 12.0), scores=(6.0, 
                "priority": gpd.GeoDataFrame(prio, geometry="geometry", crs=2154)}
     dictionary = data_dictionary(
         {k: v.columns for k, v in {**spatial, **tables}.items()
-         if k not in ("sources",) and not k.startswith("x_")},
+         if k != "sources" and k not in (extra or {})},
         {"france_services": "France Services"})
     return Publication(territory="test", scenario=scenario, spatial=spatial, tables=tables,
                        dictionary=dictionary,

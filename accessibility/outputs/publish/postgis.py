@@ -57,6 +57,29 @@ RUNS_DDL = """CREATE TABLE {runs} (
     source_vintages jsonb NOT NULL,
     parameters jsonb NOT NULL,
     source_folder text NOT NULL DEFAULT '')"""
+#: Comments of the project's own tables (French — English).
+REGISTER_COMMENTS = {
+    "runs": ("Publications : une ligne par version publiée — one row per published run", {
+        "run_id": "Identifiant : 16 premiers chiffres hexadécimaux du sha256 des sorties et "
+                  "des paramètres — sha256 of the outputs and parameters (16 hex digits)",
+        "published_at": "Date de publication dans la base — when it was published",
+        "run_at": "Date du calcul (accessibility run) — when the run was computed",
+        "territory": "Territoire — territory slug",
+        "scenario": "Scénario (vide : situation de base) — scenario, empty for the base run",
+        "code_version": "Version du code (paquet + commit git) — code version",
+        "source_vintages": "Sources : chemin, millésime, sha256 (catalogue data/sources.toml)"
+                           " — source files, vintages and sha256",
+        "parameters": "Paramètres : territoire, scénario, sha256 de chaque fichier de "
+                      "paramètres — parameters and the sha256 of each parameter file",
+        "source_folder": "Dossier des sorties publiées — folder the run was read from"}),
+    "layers": ("Registre des tables créées par accessibility (jamais d'autres) — the tables "
+               "the project created", {
+        "name": "Nom de la table — table name",
+        "kind": "layer (géométrie), table, register — kind",
+        "geometry_type": "Type de géométrie — geometry type",
+        "srid": "Système de coordonnées (EPSG) — SRID",
+        "created_at": "Date de création — creation time"}),
+}
 LAYERS_DDL = """CREATE TABLE {layers} (
     name text PRIMARY KEY,
     kind text NOT NULL CHECK (kind IN ('layer', 'table', 'register')),
@@ -149,6 +172,10 @@ def _ensure_registry(conn: psycopg.Connection, schema: str) -> dict[str, str]:
             raise OutputError(f"publish: {schema}.runs exists but was not created by "
                               "accessibility; refusing to use it")
         conn.execute(sql.SQL(RUNS_DDL).format(runs=_ident(schema, "runs")))
+        for name, (title, cols) in REGISTER_COMMENTS.items():
+            _comment(conn, "TABLE", _ident(schema, name), title)
+            for col, text in cols.items():
+                _comment(conn, "COLUMN", _ident(schema, name, col), text)
         conn.execute(sql.SQL("INSERT INTO {} (name, kind) VALUES ('runs', 'register')")
                      .format(_ident(schema, "layers")))
         registered["runs"] = "register"
