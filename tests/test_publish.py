@@ -28,7 +28,7 @@ def _relations(conn, schema):
 
 @pytest.fixture
 def conn(postgis):
-    with psycopg.connect(postgis) as c:
+    with psycopg.connect(postgis, autocommit=True) as c:  # as publish's connect()
         yield c
 
 
@@ -185,8 +185,62 @@ def test_user_objects_survive_and_are_never_taken_over(conn):
 def test_a_database_without_postgis_is_a_clear_error(postgis):
     with psycopg.connect(postgis, autocommit=True) as admin:
         admin.execute("CREATE DATABASE sans_postgis")
-    with psycopg.connect(postgis.replace("dbname=observatoire", "dbname=sans_postgis")) as c:
+    with psycopg.connect(postgis.replace("dbname=observatoire", "dbname=sans_postgis"),
+                         autocommit=True) as c:
         with pytest.raises(OutputError, match="PostGIS is not installed in database "
                                               "'sans_postgis'"):
             publish(c, small_publication(), schema="acc_x")
         assert c.execute("SELECT to_regnamespace('acc_x')").fetchone()[0] is None
+
+
+def test_a_column_whose_type_changed_is_refused_and_nothing_is_written(conn):
+    publish(conn, small_publication(), schema="acc_types")
+    before = _relations(conn, "acc_types")
+    bad = small_publication(times=(8.0, 12.0))
+    bad.spatial["communes"]["population"] = ["cent", "deux cents"]
+    with pytest.raises(OutputError, match=r"acc_types.communes.population is bigint in the "
+                                          "database but text in this run"):
+        publish(conn, bad, schema="acc_types")
+    assert _relations(conn, "acc_types") == before
+
+
+def test_a_newer_run_may_bring_new_columns(conn):
+    publish(conn, small_publication(), schema="acc_newcol")
+    newer = small_publication(times=(6.0, 12.0))
+    newer.spatial["communes"]["time_emergency_min"] = [20.0, 31.5]
+    publish(conn, newer, schema="acc_newcol")
+    rows = conn.execute("SELECT time_emergency_min FROM acc_newcol.communes ORDER BY run_id = "
+                        "(SELECT run_id FROM acc_newcol.communes_latest LIMIT 1), fid").fetchall()
+    assert rows == [(None,), (None,), (20.0,), (31.5,)]  # older run: NULL
+    comment = conn.execute(
+        "SELECT col_description('acc_newcol.communes_latest'::regclass, a.attnum) FROM "
+        "pg_attribute a WHERE a.attrelid = 'acc_newcol.communes_latest'::regclass AND "
+        "a.attname = 'time_emergency_min'").fetchone()[0]
+    assert comment.startswith("Temps d'accès")
+
+
+def test_cli_an_unreachable_database_is_one_line_without_the_password(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from accessibility.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    url = f"postgresql://someone:s3cret@/observatoire?host={tmp_path}"
+    result = CliRunner().invoke(main, ["publish", "--territory", "maurienne", "--database",
+                                       url])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: publish: cannot connect to the "
+                                                   "database given by --database")
+    assert "s3cret" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing run, nothing written
+
+
+def test_cli_compare_needs_two_run_ids(postgis):
+    from click.testing import CliRunner
+
+    from accessibility.cli import main
+
+    result = CliRunner().invoke(main, ["publish", "--database", postgis, "--compare", "a"])
+    assert result.exit_code == 2
+    assert "requires 2 arguments" in result.output

@@ -10,9 +10,10 @@ from accessibility.core.errors import OutputError
 from accessibility.outputs.publish.compare import compare_runs, store_comparison
 from accessibility.outputs.publish.postgis import publish
 
+
 @pytest.fixture
 def conn(postgis):
-    with psycopg.connect(postgis) as c:
+    with psycopg.connect(postgis, autocommit=True) as c:  # as publish's connect()
         yield c
 
 def test_compare_finds_services_times_and_priority_changes(conn):

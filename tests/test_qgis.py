@@ -95,7 +95,7 @@ def test_gpkg_project_opens_in_qgis_with_styles_and_aliases(tmp_path, qgis_pytho
 
 def test_postgis_project_opens_the_latest_views(tmp_path, postgis, qgis_python):
     pub = small_publication()
-    with psycopg.connect(postgis) as conn:
+    with psycopg.connect(postgis, autocommit=True) as conn:
         publish(conn, pub, schema="acc_qgis")
         parts = dsn_parts(conn, postgis)
     assert "password" not in parts

@@ -115,7 +115,9 @@ def connect(database: str | None = None) -> psycopg.Connection:
     import psycopg
 
     try:
-        return psycopg.connect(database or "", connect_timeout=10)
+        # autocommit: each publication is its own explicit transaction (never a savepoint
+        # inside an implicit one)
+        return psycopg.connect(database or "", connect_timeout=10, autocommit=True)
     except psycopg.Error as exc:
         where = "the database given by --database" if database else (
             "the database of the PG* environment variables / service file")
@@ -335,14 +337,18 @@ def _comment(conn: psycopg.Connection, what: str, target: Any, text: str) -> Non
 
 
 def _comments(conn: psycopg.Connection, schema: str, name: str, pub: Publication,
-              srid: int | None) -> None:
-    """Table, view and column comments from the data dictionary (French, then English)."""
+              columns: Sequence[str], srid: int | None) -> None:
+    """Table, view and column comments from the data dictionary (French, then English).
+
+    Only the columns of this run are (re)commented: a column an older run brought keeps
+    the comment its own dictionary gave it."""
     title = table_title(name)
     _comment(conn, "TABLE", _ident(schema, name),
              f"{title} — une ligne par ligne de l'export et par publication (run_id, table runs)")
     _comment(conn, "VIEW", _ident(schema, f"{name}_latest"),
              f"{title} — dernière publication (hors scénarios)")
-    for col in _existing_columns(conn, schema, name):
+    keys = ["run_id", "fid"] + ([GEOM] if srid is not None else [])
+    for col in [*keys, *columns]:
         text = column_comment(name, col, pub.dictionary, srid)
         for rel in (name, f"{name}_latest"):
             _comment(conn, "COLUMN", _ident(schema, rel, col), text)
@@ -364,11 +370,15 @@ def publish(conn: psycopg.Connection, pub: Publication, *, schema: str | None = 
             layers: dict[str, int] | None = None) -> Published:
     """Write ``pub`` into ``schema`` (default :func:`schema_name`) in one transaction.
 
+    ``conn`` should be in autocommit mode (as :func:`connect` makes it): in a transaction
+    already open, psycopg would make this one a savepoint of it.
+
     ``layers`` maps each spatial layer to its SRID in the database (default
     :data:`~accessibility.outputs.publish.source.SPATIAL_LAYERS`). Returns what was done;
     a run already in ``runs`` is left as it is (``new=False``).
     """
     import psycopg
+    from psycopg import sql
 
     from accessibility.outputs.publish.source import SPATIAL_LAYERS
 
@@ -387,14 +397,15 @@ def publish(conn: psycopg.Connection, pub: Publication, *, schema: str | None = 
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [schema])
             _check_postgis(conn)
             registered = _ensure_registry(conn, schema)
-            if conn.execute(psycopg.sql.SQL("SELECT 1 FROM {} WHERE run_id = %s").format(
+            if conn.execute(sql.SQL("SELECT 1 FROM {} WHERE run_id = %s").format(
                     _ident(schema, "runs")), [rid]).fetchone():
                 return Published(rid, schema, False)
             _insert_run(conn, schema, rid, pub)
             for name, (frame, srid) in frames.items():
                 rows[name] = _write(conn, schema, name, rid, frame, srid, registered)
                 _latest_view(conn, schema, name)
-                _comments(conn, schema, name, pub, srid)
+                _comments(conn, schema, name, pub,
+                          [str(c) for c in frame.columns if c != "geometry"], srid)
     except psycopg.Error as exc:
         raise OutputError(f"publish: the database refused the publication ({type(exc).__name__}"
                           f": {' '.join(str(exc).split())[:300]}); nothing was published"

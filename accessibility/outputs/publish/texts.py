@@ -67,10 +67,12 @@ def column_comment(table: str, column: str, dictionary: pd.DataFrame,
     found = describe(table, column, dictionary)
     if found is None:
         from accessibility.core.errors import DataError
+        from accessibility.inputs.services import load_categories
         from accessibility.outputs.dictionary import describe_column
 
+        labels = {k: c.label for k, c in load_categories().items()}
         try:
-            fr, en, unit, (source, _) = describe_column(column, {})
+            fr, en, unit, (source, _) = describe_column(column, labels)
         except DataError:
             return (f"Colonne {column} de {table_title(table)} (voir le fichier CSV de la "
                     "publication et docs/) — see the run's CSV file and the docs")
