@@ -123,3 +123,21 @@ def test_a_service_connection_is_kept_as_a_service_name(service, postgis):
     source = postgis_source(service, "acc_x")("cells", "Polygon", 3035)
     assert source == ("postgres", "service='observatoire' key='fid' checkPrimaryKeyUnicity='0' "
                       "srid=3035 type=MultiPolygon table=\"acc_x\".\"cells_latest\" (geom)")
+
+
+def test_hostile_names_stay_data_in_the_project_xml(tmp_path, qgis_python):
+    # a category value, a label and a title that look like XML / a datasource
+    hostile = "x\"/><maplayer><datasource>/etc/passwd</datasource>&amp;'"
+    pub = small_publication()
+    pub.spatial["services"]["category"] = [hostile, "france_services"]
+    gpkg = _gpkg(tmp_path, pub)
+    frames = {**pub.spatial, **pub.tables, "data_dictionary": pub.dictionary}
+    qgs = write_run_projects(gpkg, frames, pub.dictionary, {hostile: hostile, **LABELS},
+                             title=hostile)
+    loaded = read_with_qgis(qgis_python, qgs)
+    services = next(x for x in loaded["layers"] if x["name"] == "Services et équipements")
+    assert [c[0] for c in services["classes"]] == [hostile, "france_services"]
+    assert services["classes"][0][2] == hostile
+    assert len(loaded["layers"]) == len(project_layers(frames, pub.dictionary, LABELS))
+    assert all(x["valid"] for x in loaded["layers"])
+    assert "/etc/passwd</datasource>" not in qgs.read_text(encoding="utf-8")
