@@ -38,7 +38,12 @@ from accessibility.outputs.publish.source import (
     code_version,
     run_id,
 )
-from accessibility.outputs.publish.texts import column_comment, table_title
+from accessibility.outputs.publish.texts import (
+    Index,
+    column_comment,
+    dictionary_index,
+    table_title,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -329,29 +334,38 @@ def _latest_view(conn: psycopg.Connection, schema: str, name: str) -> None:
         runs=_ident(schema, "runs")))
 
 
-def _comment(conn: psycopg.Connection, what: str, target: Any, text: str) -> None:
+def _comment_sql(what: str, target: Any, text: str) -> Any:
     from psycopg import sql
 
-    conn.execute(sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(what), target,
-                                                          sql.Literal(text)))
+    return sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(what), target, sql.Literal(text))
 
 
-def _comments(conn: psycopg.Connection, schema: str, name: str, pub: Publication,
+def _comment(conn: psycopg.Connection, what: str, target: Any, text: str) -> None:
+    conn.execute(_comment_sql(what, target, text))
+
+
+def _comments(conn: psycopg.Connection, schema: str, name: str, index: Index,
               columns: Sequence[str], srid: int | None) -> None:
-    """Table, view and column comments from the data dictionary (French, then English).
+    """Table, view and column comments from the data dictionary (French, then English),
+    sent as one batch of statements (one round trip per table, not per column).
 
     Only the columns of this run are (re)commented: a column an older run brought keeps
     the comment its own dictionary gave it."""
+    from psycopg import sql
+
     title = table_title(name)
-    _comment(conn, "TABLE", _ident(schema, name),
-             f"{title} — une ligne par ligne de l'export et par publication (run_id, table runs)")
-    _comment(conn, "VIEW", _ident(schema, f"{name}_latest"),
-             f"{title} — dernière publication (hors scénarios)")
+    batch = [
+        _comment_sql("TABLE", _ident(schema, name), f"{title} — une ligne par ligne de "
+                     "l'export et par publication (run_id, table runs)"),
+        _comment_sql("VIEW", _ident(schema, f"{name}_latest"),
+                     f"{title} — dernière publication (hors scénarios)"),
+    ]
     keys = ["run_id", "fid"] + ([GEOM] if srid is not None else [])
     for col in [*keys, *columns]:
-        text = column_comment(name, col, pub.dictionary, srid)
-        for rel in (name, f"{name}_latest"):
-            _comment(conn, "COLUMN", _ident(schema, rel, col), text)
+        text = column_comment(name, col, index, srid)
+        batch += [_comment_sql("COLUMN", _ident(schema, rel, col), text)
+                  for rel in (name, f"{name}_latest")]
+    conn.execute(sql.SQL("; ").join(batch))
 
 
 def _insert_run(conn: psycopg.Connection, schema: str, rid: str, pub: Publication) -> None:
@@ -392,6 +406,7 @@ def publish(conn: psycopg.Connection, pub: Publication, *, schema: str | None = 
         "data_dictionary": (pub.dictionary, None),
     }
     rows: dict[str, int] = {}
+    index = dictionary_index(pub.dictionary)
     try:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [schema])
@@ -404,7 +419,7 @@ def publish(conn: psycopg.Connection, pub: Publication, *, schema: str | None = 
             for name, (frame, srid) in frames.items():
                 rows[name] = _write(conn, schema, name, rid, frame, srid, registered)
                 _latest_view(conn, schema, name)
-                _comments(conn, schema, name, pub,
+                _comments(conn, schema, name, index,
                           [str(c) for c in frame.columns if c != "geometry"], srid)
     except psycopg.Error as exc:
         raise OutputError(f"publish: the database refused the publication ({type(exc).__name__}"

@@ -34,7 +34,7 @@ from accessibility.outputs.maps.kinds import (
     service_styles,
     time_classes,
 )
-from accessibility.outputs.publish.texts import describe, table_title
+from accessibility.outputs.publish.texts import Index, describe, dictionary_index, table_title
 
 #: Categories with a layer of their own (the atlas's first access layers).
 TIME_LAYERS = ("france_services", "emergency", "general_practitioner", "post_office",
@@ -113,10 +113,10 @@ def services_style(categories: Sequence[str], labels: Mapping[str, str]) -> Styl
         (k, styles[k][0], labels.get(k, k), styles[k][1]) for k in categories))
 
 
-def _aliases(table: str, columns: Sequence[str], dictionary: pd.DataFrame) -> dict[str, str]:
+def _aliases(table: str, columns: Sequence[str], index: Index) -> dict[str, str]:
     out = {}
     for col in columns:
-        found = describe(table, col, dictionary)
+        found = describe(table, col, index)
         if found is not None:
             out[col] = found[0]
     return out
@@ -130,12 +130,14 @@ def project_layers(frames: Mapping[str, pd.DataFrame], dictionary: pd.DataFrame,
     and the summary tables. ``srids``: the CRS of each spatial table in the source
     (default EPSG:2154 for all, as in the GeoPackage)."""
     srids = srids or {}
+    index = dictionary_index(dictionary)
+
     def mk(table: str, name: str, style: Style, geometry: str | None,
            visible: bool = True) -> Layer:
         cols = [c for c in frames[table].columns if c != "geometry"]
         srid = srids.get(table, 2154) if geometry is not None else None
         abstract = f"{table_title(table)}. {note}".strip()
-        return Layer(table, name, geometry, srid, style, _aliases(table, cols, dictionary),
+        return Layer(table, name, geometry, srid, style, _aliases(table, cols, index),
                      abstract, visible)
 
     out = []

@@ -40,14 +40,42 @@ def table_title(name: str) -> str:
     return name.replace("_", " ")
 
 
-def describe(table: str, column: str, dictionary: pd.DataFrame) -> tuple[str, str] | None:
+#: Columns of the tables the data dictionary does not describe (itself, the sources).
+OWN_COLUMNS = {
+    "data_dictionary": {
+        "table": "Table décrite — table described",
+        "column": "Colonne décrite — column described",
+        "description_fr": "Description en français — French description",
+        "description_en": "Description en anglais — English description",
+        "unit": "Unité — unit",
+    },
+    "sources": {
+        "path": "Fichier du catalogue data/sources.toml — catalogued file",
+        "url": "Adresse de téléchargement — download address",
+        "sha256": "Empreinte sha256 du fichier — the file's sha256",
+        "licence": "Licence — licence",
+        "description": "Description — description",
+    },
+}
+#: A data dictionary indexed for look-ups: column -> table -> its row.
+Index = dict[str, dict[str, dict]]
+
+
+def dictionary_index(dictionary: pd.DataFrame) -> Index:
+    """The dictionary as ``{column: {table: row}}`` (built once, looked up per column)."""
+    out: Index = {}
+    for r in dictionary.to_dict("records"):
+        out.setdefault(str(r["column"]), {}).setdefault(str(r["table"]), r)
+    return out
+
+
+def describe(table: str, column: str, index: Index) -> tuple[str, str] | None:
     """(French description, full comment) of ``table.column`` from the dictionary; the
     column's description in another table when this one has no entry; None if none."""
-    rows = dictionary[dictionary["column"] == column]
-    if rows.empty:
+    rows = index.get(column)
+    if not rows:
         return None
-    own = rows[rows["table"] == table]
-    r = (own if not own.empty else rows).iloc[0]
+    r = rows.get(table) or next(iter(rows.values()))
     unit = f" [{r['unit']}]" if isinstance(r["unit"], str) and r["unit"] else ""
     source = r["source"] if isinstance(r["source"], str) else ""
     vintage = f" ({r['vintage']})" if isinstance(r["vintage"], str) and r["vintage"] else ""
@@ -57,14 +85,15 @@ def describe(table: str, column: str, dictionary: pd.DataFrame) -> tuple[str, st
     return str(r["description_fr"]), text
 
 
-def column_comment(table: str, column: str, dictionary: pd.DataFrame,
-                   srid: int | None = None) -> str:
-    """The database comment of ``table.column``."""
+def column_comment(table: str, column: str, index: Index, srid: int | None = None) -> str:
+    """The database comment of ``table.column`` (``index``: :func:`dictionary_index`)."""
     if column in KEY_COLUMNS:
         return KEY_COLUMNS[column]
+    if column in OWN_COLUMNS.get(table, {}):
+        return OWN_COLUMNS[table][column]
     if column == "geom":
         return f"Géométrie (EPSG:{srid}) — geometry"
-    found = describe(table, column, dictionary)
+    found = describe(table, column, index)
     if found is None:
         from accessibility.core.errors import DataError
         from accessibility.inputs.services import load_categories
