@@ -2,7 +2,7 @@
 
 Owns: time to the nearest service and population summaries (:mod:`.nearest`), INSEE
 gammes (:mod:`.gammes`), catchment indicators 2SFCA / E2SFCA / APL
-(:mod:`.catchment`), priority criteria and scores (:mod:`.priority`), and the whole
+(:mod:`.catchment`) and their distance decays (:mod:`.decay`), priority criteria and scores (:mod:`.priority`), and the whole
 diagnostic of a territory (:mod:`.diagnostic`).
 
 May import: :mod:`accessibility.core`, :mod:`accessibility.inputs`,
