@@ -82,7 +82,7 @@ def test_block_size_follows_the_budget():
 def test_od_matrix_in_blocks_of_one_equals_one_block_and_the_hand_values(grid):
     one = od_matrix(grid, _origins(), _destinations(), **KW)
     tiny = od_matrix(grid, _origins(), _destinations(), **KW, block_mb=TINY)
-    pd.testing.assert_frame_equal(one, tiny)
+    pd.testing.assert_frame_equal(one, tiny, check_exact=True)
     got = one[C.TRAVEL_TIME_MIN].to_numpy().reshape(N * N + 1, -1)
     np.testing.assert_allclose(got, _hand_minutes(), rtol=0, atol=1e-9)
 
@@ -92,7 +92,7 @@ def test_k_nearest_in_blocks_keeps_ties_in_input_order(grid):
     # node 2 comes first in the destinations, so it ranks before node 10
     one = k_nearest(grid, _origins(), _destinations(), 4, **KW)
     tiny = k_nearest(grid, _origins(), _destinations(), 4, **KW, block_mb=TINY)
-    pd.testing.assert_frame_equal(one, tiny)
+    pd.testing.assert_frame_equal(one, tiny, check_exact=True)
     first = tiny[tiny["origin_id"] == 0]
     assert first["destination_id"].tolist() == [0, "quarter", 2, 10]
     np.testing.assert_allclose(first[C.TRAVEL_TIME_MIN], [0.0, 0.25, 2.0, 2.0], atol=1e-9)
@@ -106,7 +106,7 @@ def test_a_limit_inside_the_searches_equals_a_filter_after(grid):
             grid, _origins(), _destinations(), **KW, limit_min=3.0, dtype=np.float64,
             block_mb=block_mb,
         )  # fmt: skip
-        pd.testing.assert_frame_equal(pairs.to_long(), after, check_dtype=False)
+        pd.testing.assert_frame_equal(pairs.to_long(), after, check_dtype=False, check_exact=True)
     hand = _hand_minutes()
     assert len(after) == int((hand <= 3.0 + 1e-9).sum())
 
@@ -276,8 +276,8 @@ def test_maurienne_blocks_equal_one_block(maurienne_od):
         near = k_nearest(s.network, cells, services, 3, **kw)
         near_blocks = k_nearest(s.network, cells, services, 3, **kw, block_mb=2)
     assert block_size(s.network.n_nodes, len(cells), len(services), 2) < len(services) / 10
-    pd.testing.assert_frame_equal(one, blocks)
-    pd.testing.assert_frame_equal(near, near_blocks)
+    pd.testing.assert_frame_equal(one, blocks, check_exact=True)
+    pd.testing.assert_frame_equal(near, near_blocks, check_exact=True)
     assert 0.1 < one[C.TRAVEL_TIME_MIN].notna().mean() < 0.9  # both kinds of pairs
 
 
@@ -291,7 +291,7 @@ def test_maurienne_limit_inside_equals_filter_after_and_float32(maurienne_od):
         single = od_pairs(s.network, cells, services, **kw, limit_min=20, block_mb=2)
     after = full[full[C.TRAVEL_TIME_MIN] <= 20].reset_index(drop=True)
     assert 0 < len(after) < len(full) / 2
-    pd.testing.assert_frame_equal(exact.to_long(), after)
+    pd.testing.assert_frame_equal(exact.to_long(), after, check_exact=True)
     np.testing.assert_array_equal(single.origin, exact.origin)
     np.testing.assert_array_equal(single.destination, exact.destination)
     up = single.minutes.astype(np.float64) - exact.minutes

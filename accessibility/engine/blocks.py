@@ -21,7 +21,8 @@ destinations of one block):
 The time limit is applied inside the searches (Dijkstra stops at it, scipy's
 ``limit``), then to the totals of the block, so what a caller keeps of a block is only
 what lies within the limit: :func:`accessibility.engine.travel_times.od_pairs` keeps
-the reachable pairs only (12 bytes a pair), ``od_matrix`` writes each block straight
+the reachable pairs only (12 bytes a pair; about 32 bytes a pair for a moment at the
+end, while they are put in origin order), ``od_matrix`` writes each block straight
 into its one output array, ``k_nearest`` keeps a running ``k × m_o`` best.
 
 The block times are exactly those of a single whole-table computation (same

@@ -17,6 +17,16 @@ per-source start time).
 
 The tables are tidy and long, with columns ``origin_id``, ``destination_id``,
 ``travel_time_min``; an unreachable pair, or one beyond ``limit_min``, has NaN.
+:func:`od_pairs` returns the reachable pairs only
+(:class:`~accessibility.engine.matrix.SparseTimes`, float32 by default).
+
+Memory (see :mod:`accessibility.engine.blocks` for the model): the many-to-many calls
+(:func:`od_matrix`, :func:`od_pairs`, :func:`k_nearest`) search a block of destinations
+at a time within ``block_mb`` megabytes (default 256), the time limit applied inside the
+searches. Beyond one block, :func:`od_matrix` holds its result (24 bytes a pair, with
+the id columns), :func:`od_pairs` the reachable pairs (12 bytes each in float32),
+:func:`k_nearest` its ``k`` best per origin. The nearest-service calls run one
+multi-source search: a few arrays of the network's nodes and of the points.
 """
 
 from __future__ import annotations
