@@ -29,7 +29,7 @@ from accessibility.core import columns as C
 from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.engine.travel_times import od_matrix
+from accessibility.engine.travel_times import od_pairs
 from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
@@ -368,7 +368,9 @@ def _supply_indicators(
         # buffer cells far from the numbered roads are expected; the territory's own
         # cells were already reported by the nearest-time step
         warnings.simplefilter("ignore", SnapWarning)
-        times = od_matrix(
+        # the reachable pairs only, float32 rounded up: the catchments' band edges
+        # weigh them as float64 times (see accessibility.engine.blocks.ceil_float32)
+        times = od_pairs(
             study.network,
             study.access_points(demand_points_all),
             study.access_points(sites),
@@ -376,7 +378,7 @@ def _supply_indicators(
             destination_id=C.SERVICE_ID,
             limit_min=limit,
             snap=study.snap,
-        ).dropna(subset=[C.TRAVEL_TIME_MIN])
+        )
     demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
     supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
     per_unit = float(params["supply"][key]["consultations_per_practitioner"])
