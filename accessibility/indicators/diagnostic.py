@@ -33,6 +33,7 @@ from accessibility.engine.travel_times import od_matrix
 from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
+from accessibility.indicators.windows import window_indicators
 from accessibility.indicators.priority import (
     Criterion,
     Tier,
@@ -89,6 +90,9 @@ class DiagnosticMeta(TypedDict):
     """Per gamme, the equipment types found nowhere in the study area."""
     consultations_per_practitioner: float | None
     """The APL parameter; None without general practitioners."""
+    windows: dict[str, Any]
+    """Per category with opening hours: what the window indicators rest on
+    (:class:`~accessibility.indicators.windows.WindowResult`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,7 +202,10 @@ def run_diagnostic(
     params = dict(parameters or load_parameters())
     cells = layers.cells.copy()
     points = demand_points(cells)
-    present, absent = _nearest_times(study, cells, points, cats)
+    present, absent, reach = _nearest_times(study, cells, points, cats)
+    # opening hours and time windows (issue 15): same searches, on the services open
+    windows = window_indicators(reach, layers.services.reset_index(drop=True), cats)
+    cells = cells.assign(**windows.columns)
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
@@ -222,7 +229,7 @@ def run_diagnostic(
     with np.errstate(invalid="ignore", divide="ignore"):
         cells["share_65plus"] = cells[C.POP_65PLUS] / residents
         cells["share_under15"] = cells[C.POP_UNDER15] / residents
-    indicators = _indicator_rows(cats, present)
+    indicators = _indicator_rows(cats, present) + windows.indicators
     communes = layers.communes.join(_commune_table(cells, layers.communes, indicators),
                                     on=C.COMMUNE_CODE)  # fmt: skip
     cells = pd.concat([cells, score(cells, criteria, where="cells")], axis=1)
@@ -247,6 +254,7 @@ def run_diagnostic(
         "consultations_per_practitioner": params["supply"][gp_key]["consultations_per_practitioner"]
         if gp_key in present
         else None,
+        "windows": windows.meta,
     }
     return Diagnostic(
         cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=layers.cells.crs),
@@ -261,10 +269,11 @@ def run_diagnostic(
 
 def _nearest_times(
     study: Study, cells: pd.DataFrame, points: gpd.GeoDataFrame, cats: Mapping[str, Category]
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], Reach]:
     """Add each cell's time to the nearest service of every category that has one.
 
-    Returns the categories computed and those without any service (a warning)."""
+    Returns the categories computed, those without any service (a warning) and the
+    snapped cells and services (for the window indicators)."""
     services = study.layers.services
     present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
     absent = [k for k in cats if not cats[k].history and k not in present]
@@ -278,7 +287,7 @@ def _nearest_times(
     for key in present:
         cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
     log.info("times to %d categories for %d cells", len(present), len(cells))
-    return present, absent
+    return present, absent, reach
 
 
 def unreachable_column(column: str) -> str:
@@ -300,7 +309,8 @@ def _commune_table(
     w = cells[C.POP_TOTAL].to_numpy(dtype=float)
     code = cells[C.COMMUNE_CODE].to_numpy()
     value_cols = [
-        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
+        c for c in cells.columns
+        if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_", "hours_"))
     ]
     grouped = cells.groupby(C.COMMUNE_CODE)
     index = pd.Index(communes[C.COMMUNE_CODE])
@@ -315,7 +325,8 @@ def _commune_table(
         num = pd.Series(np.where(ok, v * w, 0.0)).groupby(code).sum()
         den = pd.Series(np.where(ok, w, 0.0)).groupby(code).sum()
         cols[col] = num / den.where(den > 0)
-        cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
+        if not col.startswith("hours_"):  # weekly hours are never missing (0: none)
+            cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
     for ind in indicators:
         col = ind["indicator"]
         far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
@@ -325,7 +336,8 @@ def _commune_table(
     # one frame at once (column by column, pandas warns of a fragmented frame)
     agg = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()}, index=index)
     for col in value_cols:
-        agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
+        if unreachable_column(col) in agg.columns:
+            agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
     residents = grouped["pop_resident"].sum() if "pop_resident" in cells.columns else None
     return agg.assign(
         resident_grid_population=agg["grid_population"]
