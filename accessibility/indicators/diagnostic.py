@@ -33,7 +33,6 @@ from accessibility.engine.travel_times import od_matrix
 from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
-from accessibility.indicators.windows import window_indicators
 from accessibility.indicators.priority import (
     Criterion,
     Tier,
@@ -43,6 +42,7 @@ from accessibility.indicators.priority import (
     score,
     tier_of,
 )
+from accessibility.indicators.windows import window_indicators
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 

@@ -31,8 +31,8 @@ from pydantic import AfterValidator, Field, Strict, model_validator
 from accessibility.core import columns as C
 from accessibility.core import params
 from accessibility.core.paths import project_data_dir
-from accessibility.inputs.hours import DAY_MIN, DAYS, OpeningHours, parse_column
 from accessibility.indicators.nearest import Reach
+from accessibility.inputs.hours import DAY_MIN, DAYS, OpeningHours, parse_column
 
 WINDOWS_FILE = Path("indicators") / "windows.toml"
 
@@ -189,7 +189,7 @@ def _parse(services: pd.DataFrame, where: str = "opening hours") -> list[Opening
         services[C.HOURS].fillna("").astype(str),
         notes=get(C.HOURS_NOTE, pd.Series("", index=services.index)).fillna(""),
         formats=get(C.SERVICE_FORMAT, pd.Series("", index=services.index)).fillna(""),
-        ids=services[C.SERVICE_ID] if C.SERVICE_ID in services else None,
+        ids=services.get(C.SERVICE_ID, None),
         where=where,
     )
 

@@ -29,6 +29,7 @@ merged) are listed in :attr:`OpeningHours.issues` and counted by :func:`parse_co
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from accessibility.core.validate import warn
+
+log = logging.getLogger(__name__)
 
 DAY_MIN = 24 * 60
 WEEK_MIN = 7 * DAY_MIN
@@ -55,7 +58,11 @@ _DAY_NAMES = {
 #: France Services formats whose hours are those of a tour, not of the listed point.
 ITINERANT_FORMATS = ("Itinérante", "Bus_équivalent")
 
-_RANGE = re.compile(r"^\s*(\d{1,2})[:h](\d{2})(?::\d{2})?\s*-\s*(\d{1,2})[:h](\d{2})(?::\d{2})?\s*$")
+# "09:00 - 12:00" (the sources), also "9h-12h", "9 h 30 - 12 h" (typed by a planner)
+_CLOCK = r"(\d{1,2})\s*(?::(\d{2})(?::\d{2})?|h\s*(\d{2})?)"
+_RANGE = re.compile(rf"^\s*{_CLOCK}\s*[-–]\s*{_CLOCK}\s*$")
+#: Repairs that assume something the source does not say (a warning, not a log line).
+_GUESSES = ("day range without its end day read as its first day",)
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _RDV = r"(?:rendez[- ]vous|rdv)"
 _APPOINTMENT_ONLY = re.compile(
@@ -123,7 +130,8 @@ def _day_ranges(day: int, spec: str, issues: list[str]) -> list[tuple[int, int]]
         m = _RANGE.match(chunk)
         if not m:
             return None
-        a, b = _clock(m[1], m[2]), _clock(m[3], m[4])
+        a = _clock(m[1], m[2] or m[3] or "0")
+        b = _clock(m[4], m[5] or m[6] or "0")
         if a is None or b is None:
             return None
         if a == b == 0:
@@ -266,7 +274,11 @@ def parse_column(
         parse_hours(h, note=nt, service_format=f)
         for h, nt, f in zip(list(hours), notes, formats, strict=True)
     ]
-    unread = [(i, h) for i, h, p in zip(ids, list(hours), parsed) if p.status == "unparsed"]
+    unread = [
+        (i, h)
+        for i, h, p in zip(ids, list(hours), parsed, strict=True)
+        if p.status == "unparsed"
+    ]
     repairs = Counter(issue for p in parsed if p.status == "parsed" for issue in p.issues)
     if unread:
         sample = "; ".join(f"{i}: {str(h)[:60]!r}" for i, h in unread[:3])
@@ -274,16 +286,21 @@ def parse_column(
             f"{where}: {len(unread)} of {n} hours could not be read and count as unknown "
             f"(never open in a window): {sample}"
         )
-    if repairs:
-        warn(
-            f"{where}: repaired in the source's hours: "
-            + ", ".join(f"{k} ({v})" for k, v in repairs.most_common())
-        )
+    # a reading the source does not state outright is a warning; tidying is logged
+    guessed = {k: v for k, v in repairs.items() if k in _GUESSES}
+    if guessed:
+        said = ", ".join(f"{k} ({v})" for k, v in guessed.items())
+        warn(f"{where}: read with an assumption: {said}")
+    tidied = {k: v for k, v in repairs.items() if k not in _GUESSES}
+    if tidied:
+        log.info("%s: tidied: %s", where, ", ".join(f"{k} ({v})" for k, v in tidied.items()))
     return parsed
 
 
 def survey(
-    hours: Iterable[object], notes: Iterable[object] | None = None, formats: Iterable[object] | None = None
+    hours: Iterable[object],
+    notes: Iterable[object] | None = None,
+    formats: Iterable[object] | None = None,
 ) -> pd.Series:
     """Pattern counts over a source's hours (what ``scripts/hours_survey.py`` prints)."""
     hours = list(hours)
