@@ -153,6 +153,43 @@ def load_windows(path: Path | str | None = None) -> WindowSettings:
     )
 
 
+def resolve_window(key: str, settings: WindowSettings | None = None) -> Window:
+    """The window named ``key``; an unknown name is an error listing the known ones."""
+    from accessibility.core.errors import DataError
+
+    settings = settings or load_windows()
+    if key not in settings.windows:
+        hint = params.closest(key, settings.windows)
+        raise DataError(
+            f"unknown time window {key!r}{hint}; known (data/indicators/windows.toml): "
+            f"{', '.join(settings.windows)}"
+        )
+    return settings.windows[key]
+
+
+def check_site_hours(text: str, window: Window | None = None) -> OpeningHours:
+    """The opening hours given to a new site (the project's hours text, e.g.
+    ``"sam 09:00 - 12:00; mar 14:00 - 17:00"``), read strictly; with a ``window``, they
+    must open in it (at least its ``min_open_min``). Errors are one line."""
+    from accessibility.core.errors import DataError
+    from accessibility.inputs.hours import parse_hours
+
+    h = parse_hours(text)
+    if h.status != "parsed":
+        raise DataError(
+            f"hours: expected days and times such as \"sam 09:00 - 12:00; mar 14:00 - "
+            f"17:00\" (days lun mar mer jeu ven sam dim), got {text!r}"
+        )
+    if window is not None:
+        got = sum(h.open_minutes(a, b) for a, b in window.intervals)
+        if got < window.min_open_min:
+            raise DataError(
+                f"hours {text!r} open {got:g} min in window {window.key} ({window.label}); "
+                f"a site counts as open in it from {window.min_open_min:g} min"
+            )
+    return h
+
+
 # --- which services are open ----------------------------------------------------------------
 
 
@@ -317,11 +354,13 @@ __all__ = [
     "Window",
     "WindowResult",
     "WindowSettings",
+    "check_site_hours",
     "countable",
     "hours_column",
     "load_windows",
     "open_during",
     "open_minutes",
+    "resolve_window",
     "weekly_hours_within",
     "window_column",
     "window_indicators",
