@@ -187,3 +187,64 @@ def test_maurienne_windows(maurienne_diagnostic):
     assert col in d.communes and col.replace("_min", "_unreachable_pop") in d.communes
     assert set(d.epci["indicator"]) >= {col}
     assert d.meta["windows"]["town_hall"]["services"] == 53
+
+
+# --- siting in a window ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "hours", "message"),
+    [
+        ("dimanche", None, r"unknown time window 'dimanche'.*known .*samedi_matin"),
+        ("samedi_matin", "sam 9-12", r"hours: expected days and times"),
+        ("samedi_matin", "sam 11:30 - 12:00", r"open 30 min in window samedi_matin.*from 60"),
+        (None, "le samedi", r"hours: expected days and times"),
+    ],
+)
+def test_siting_window_and_hours_are_checked_first(window, hours, message):
+    from accessibility.planning.candidates import check_window
+
+    with pytest.raises(DataError, match=message):
+        check_window(window, hours)
+
+
+def test_cli_refuses_a_bad_window_before_loading_data():
+    from click.testing import CliRunner
+
+    from accessibility.cli import main
+
+    r = CliRunner().invoke(main, ["site", "-c", "france_services", "--window", "samedi",
+                                  "--hours", "sam 09:00 - 12:00"])  # fmt: skip
+    assert r.exit_code == 2
+    assert "unknown time window 'samedi'" in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.integration
+def test_siting_before_times_in_a_window_equal_the_window_indicator(
+    maurienne_study, maurienne_diagnostic
+):
+    """Two paths to the same figure: the planner's matrix over the existing sites open on
+    Saturday morning, and the diagnostic's multi-source search on the same subset."""
+    from accessibility.planning.candidates import existing_sites
+    from accessibility.planning.changes import TIME_BEFORE
+    from accessibility.planning.sites import evaluate_scenario
+
+    study = maurienne_study
+    every = existing_sites(study, "france_services")
+    sat = existing_sites(study, "france_services", window="samedi_matin")
+    assert 0 < len(sat) < len(every)
+    # each kept site publishes Saturday hours
+    hours = study.layers.services.set_index(C.SERVICE_ID).loc[sat[C.SITE_ID], C.HOURS]
+    assert hours.str.contains("sam ").all()
+    site = gpd.GeoDataFrame(
+        {C.SITE_ID: ["new"], C.LABEL: ["test"]},
+        geometry=[study.layers.communes.geometry.iloc[0].representative_point()],
+        crs=study.layers.communes.crs,
+    )
+    ev = evaluate_scenario(study, "france_services", added=site, window="samedi_matin",
+                           hours="sam 09:00 - 12:00")  # fmt: skip
+    col = window_column("france_services", "samedi_matin")
+    want = maurienne_diagnostic.cells.set_index(C.CELL_ID)[col]
+    got = ev.cells.set_index(C.CELL_ID)[TIME_BEFORE].reindex(want.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-6)

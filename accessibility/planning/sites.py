@@ -382,7 +382,7 @@ def choose_sites(
         Coverage threshold (MCLP, LSCP) and threshold of the evaluation; default the
         category's.
     window, hours
-        As for :func:`evaluate_sites`: the existing sites open in the window only; the
+        As for :func:`evaluate_scenario`: the existing sites open in the window only; the
         new sites open at ``hours`` (kept in ``chosen``'s ``hours`` column).
     """
     check_window(window, hours)
