@@ -35,14 +35,29 @@ def _check_window(window: str | None, hours: str | None) -> None:
     check_window(window, hours)
 
 
-def _window_line(window: str | None, hours: str | None) -> str:
+def _echo_window(window: str | None, hours: str | None) -> None:
     if window is None:
-        return f"New site hours: {hours} (no window: not used)" if hours else ""
+        if hours:
+            click.echo(f"New site hours: {hours} (no --window: not used)")
+        return
     from accessibility.indicators.windows import resolve_window
 
     w = resolve_window(window)
-    return (f"Window {w.key} ({w.label}): existing sites open in it only; new site(s) "
-            + (f"open {hours}" if hours else "taken as open in it"))
+    click.echo(f"Window {w.key} ({w.label}): existing sites open in it only; new site(s) "
+               + (f"open {hours}" if hours else "taken as open in it"))
+
+
+def _echo_gains(ev: object) -> None:
+    """The communes that gain most in a siting evaluation."""
+    top = ev.communes[ev.communes["newly_within"] > 0].head(5)  # type: ignore[attr-defined]
+    if len(top):
+        click.echo("Communes that gain most (inhabitants newly within "
+                   f"{ev.threshold_min:g} min):")  # type: ignore[attr-defined]
+        for r in top.itertuples(index=False):
+            click.echo(
+                f"  {r.commune_name:<32}{_fmt_pop(r.newly_within):>8}   mean "
+                f"{r.mean_before_min:5.1f} -> {r.mean_after_min:5.1f} min"
+            )
 
 
 @click.command("site")
@@ -119,8 +134,7 @@ def site_cmd(
         threshold_min=threshold,
         candidates=candidates,
         removed=remove,
-        window=window,
-        hours=hours,
+        window=window, hours=hours,
     )
     ev = choice.evaluation
     res = choice.result
@@ -134,17 +148,9 @@ def site_cmd(
         click.echo(f"  + {getattr(r, C.SITE_ID)}  {getattr(r, C.LABEL)}")
     for r in ev.removed.itertuples(index=False):
         click.echo(f"  - {getattr(r, C.SITE_ID)}  {getattr(r, C.LABEL)} ({r.commune_code})")
-    if window or hours:
-        click.echo(_window_line(window, hours))
+    _echo_window(window, hours)
     click.echo(ev.summary_fr)
-    top = ev.communes[ev.communes["newly_within"] > 0].head(5)
-    if len(top):
-        click.echo(f"Communes that gain most (inhabitants newly within {ev.threshold_min:g} min):")
-        for r in top.itertuples(index=False):
-            click.echo(
-                f"  {r.commune_name:<32}{_fmt_pop(r.newly_within):>8}   mean "
-                f"{r.mean_before_min:5.1f} -> {r.mean_after_min:5.1f} min"
-            )
+    _echo_gains(ev)
     out = out or command_dir("site", slug)
     stem = f"scenario_{category}_{model}" + (f"_{window}" if window else "")
     chosen = choice.chosen.to_crs(4326)
@@ -210,8 +216,7 @@ def project_cmd(
     out = out or command_dir("project", study.layers.territory.slug)
     files = sheet.write(out)
     click.echo(sheet.title)
-    if window or hours:
-        click.echo(_window_line(window, hours))
+    _echo_window(window, hours)
     for r in sheet.catchment.itertuples(index=False):
         click.echo(
             f"  within {r.minutes:g} min: {_fmt_pop(r.pop_total)} inhabitants "

@@ -42,7 +42,7 @@ from accessibility.indicators.priority import (
     score,
     tier_of,
 )
-from accessibility.indicators.windows import window_indicators
+from accessibility.indicators.windows import WindowResult, window_indicators
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 
@@ -202,10 +202,7 @@ def run_diagnostic(
     params = dict(parameters or load_parameters())
     cells = layers.cells.copy()
     points = demand_points(cells)
-    present, absent, reach = _nearest_times(study, cells, points, cats)
-    # opening hours and time windows (issue 15): same searches, on the services open
-    windows = window_indicators(reach, layers.services.reset_index(drop=True), cats)
-    cells = cells.assign(**windows.columns)
+    present, absent, windows = _nearest_times(study, cells, points, cats)
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
@@ -269,11 +266,13 @@ def run_diagnostic(
 
 def _nearest_times(
     study: Study, cells: pd.DataFrame, points: gpd.GeoDataFrame, cats: Mapping[str, Category]
-) -> tuple[list[str], list[str], Reach]:
-    """Add each cell's time to the nearest service of every category that has one.
+) -> tuple[list[str], list[str], WindowResult]:
+    """Add each cell's time to the nearest service of every category that has one, and
+    the time-window indicators (:mod:`accessibility.indicators.windows`: the same
+    searches on the services open in each window).
 
     Returns the categories computed, those without any service (a warning) and the
-    snapped cells and services (for the window indicators)."""
+    window indicators."""
     services = study.layers.services
     present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
     absent = [k for k in cats if not cats[k].history and k not in present]
@@ -287,7 +286,10 @@ def _nearest_times(
     for key in present:
         cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
     log.info("times to %d categories for %d cells", len(present), len(cells))
-    return present, absent, reach
+    windows = window_indicators(reach, svc, cats)
+    if windows.columns:  # one insertion (column by column, pandas warns of fragmentation)
+        cells[list(windows.columns)] = np.column_stack(list(windows.columns.values()))
+    return present, absent, windows
 
 
 def unreachable_column(column: str) -> str:

@@ -13,8 +13,8 @@ The times come from the same engine as every other indicator: one multi-source s
 (:class:`~accessibility.indicators.nearest.Reach`) on the subset of services open in
 the window. Weekly hours within T: the week is cut at every opening and closing time of
 the category's services into segments during which the set of open services does not
-change; a cell counts a segment when the nearest service open during it is within T (one
-search per distinct set of open services). Exact, no time step.
+change; a cell counts a segment when a service open during it is within T (one bounded
+search per service, then a matrix product). Exact, no time step.
 """
 
 from __future__ import annotations
@@ -246,27 +246,28 @@ def weekly_hours_within(
     reach: Reach, hours: Sequence[OpeningHours], mask: np.ndarray, within_min: Sequence[float]
 ) -> dict[float, np.ndarray]:
     """Per origin of ``reach`` and per time T: the hours a week during which a service of
-    ``mask`` (destinations of ``reach``) is open within T minutes (see module docstring)."""
-    cuts = sorted({0, 7 * DAY_MIN} | {t for i in np.flatnonzero(mask) for iv in hours[i].intervals
-                                      for t in iv})  # fmt: skip
-    starts, ends = np.array(cuts[:-1]), np.array(cuts[1:])
+    ``mask`` (destinations of ``reach``) within T minutes is open (see module docstring).
+
+    One bounded search per service (times up to the largest T), then, per T, which
+    segments of the week each origin has an open service for: a matrix product."""
     idx = np.flatnonzero(mask)
-    # open[s, j]: service idx[j] open during segment s (segments never straddle a cut)
+    out = {t: np.zeros(len(reach.origin_ids)) for t in within_min}
+    if not len(idx):
+        return out
+    cuts = sorted({0, 7 * DAY_MIN} | {t for i in idx for iv in hours[i].intervals for t in iv})
+    starts, ends = np.array(cuts[:-1]), np.array(cuts[1:])
+    # opened[s, j]: service idx[j] open during segment s (segments never straddle a cut)
     opened = np.zeros((len(starts), len(idx)), dtype=bool)
     for j, i in enumerate(idx):
         for a, b in hours[i].intervals:
             opened[(starts >= a) & (ends <= b), j] = True
-    out = {t: np.zeros(len(reach.origin_ids)) for t in within_min}
     patterns, inverse = np.unique(opened, axis=0, return_inverse=True)
     length = np.bincount(inverse.ravel(), weights=ends - starts, minlength=len(patterns))
-    for p, pattern in enumerate(patterns):
-        if not pattern.any():
-            continue
-        sub = np.zeros(len(mask), dtype=bool)
-        sub[idx[pattern]] = True
-        t_min = reach.nearest_min(sub)
-        for t in within_min:
-            out[t] += np.where(t_min <= t, length[p] / 60.0, 0.0)
+    times = reach.times_min(mask, max(within_min))  # (origins, services of mask)
+    for t in within_min:
+        near = (times <= t).astype(float)  # NaN (beyond, unreached) compares False
+        covered = near @ patterns.T.astype(float) > 0  # (origins, patterns)
+        out[t] = covered @ length / 60.0
     return out
 
 
@@ -309,7 +310,8 @@ def window_indicators(
         cat = categories[key]
         info: dict[str, Any] = _category_meta(sub, parsed, ok[in_cat])
         for w in settings.windows.values():
-            is_open = ok & (open_minutes(hours, w) >= w.min_open_min)
+            is_open = ok.copy()  # only the category's services are looked at
+            is_open[in_cat] &= open_minutes(parsed, w) >= w.min_open_min
             col = window_column(key, w.key)
             cols[col] = reach.nearest_min(is_open)
             info[f"open_{w.key}"] = int((is_open & in_cat)[services[C.IN_TERRITORY]

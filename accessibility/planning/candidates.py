@@ -214,12 +214,16 @@ def check_candidates(
     return snap
 
 
-def existing_sites(study: Study, category: str, *, window: str | None = None) -> gpd.GeoDataFrame:
+def existing_sites(
+    study: Study, category: str, *, window: str | None = None, hours: str | None = None
+) -> gpd.GeoDataFrame:
     """The services of ``category`` (territory and buffer) as sites: ``site_id`` (the
     service id), ``label``, ``commune_code``, ``in_territory``, geometry.
 
     ``window``: a time window of ``data/indicators/windows.toml``; only the services open
-    in it (as :func:`accessibility.indicators.windows.open_during` decides) are sites."""
+    in it (as :func:`accessibility.indicators.windows.open_during` decides) are sites.
+    ``hours``: the new sites' hours, checked first (:func:`check_window`)."""
+    check_window(window, hours)
     svc = study.layers.services
     chosen = svc[svc[C.CATEGORY] == category]
     if window is not None:

@@ -26,7 +26,6 @@ from accessibility.inputs.places import Place, resolve_place
 from accessibility.planning.candidates import (
     category_of,
     check_candidates,
-    check_window,
     existing_sites,
     town_hall_candidates,
 )
@@ -245,9 +244,7 @@ def project_sheet(
     at: str | Place,
     *,
     threshold_min: float | None = None,
-    minutes: Sequence[float] = MINUTES,
-    window: str | None = None,
-    hours: str | None = None,
+    minutes: Sequence[float] = MINUTES, window: str | None = None, hours: str | None = None,
 ) -> ProjectSheet:
     """The « fiche projet » of a site of ``category`` proposed at ``at``.
 
@@ -263,12 +260,9 @@ def project_sheet(
         A commune name, an INSEE code, ``"lon,lat"`` (placed by
         :func:`accessibility.inputs.places.resolve_place`) or a
         :class:`~accessibility.inputs.places.Place`.
-    threshold_min
-        Default: the category's threshold.
-    window, hours
-        A time window (``data/indicators/windows.toml``): "before" counts only the
-        existing services open in it; the proposal opens at ``hours`` (checked to open
-        in the window) or, without, is taken as open in it.
+    threshold_min, window, hours
+        Default: the category's threshold. A time window and the proposal's hours: see
+        :func:`~accessibility.planning.sites.evaluate_scenario`.
 
     Notes
     -----
@@ -277,13 +271,12 @@ def project_sheet(
     commune), each added alone to the existing services and ranked by
     :func:`rank_sites`.
     """
-    check_window(window, hours)
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
     label, site, code = _resolve(study, at)
     site = site.to_crs(study.layers.cells.crs)
     check_candidates(study, site, where=f"proposed site {label}")
-    existing = existing_sites(study, category, window=window)
+    existing = existing_sites(study, category, window=window, hours=hours)
     halls = town_hall_candidates(study.layers.communes)
     if code is not None:
         halls = halls[halls[C.COMMUNE_CODE] != code]

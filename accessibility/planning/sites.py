@@ -324,10 +324,9 @@ def evaluate_scenario(
         in it count; the added sites have ``hours`` (checked to open in the window) or,
         without, are taken as open in it.
     """
-    check_window(window, hours)
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
-    existing = existing_sites(study, category, window=window)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     added = _prepare_added(added, existing)
     if len(added):
@@ -385,13 +384,13 @@ def choose_sites(
         As for :func:`evaluate_scenario`: the existing sites open in the window only; the
         new sites open at ``hours`` (kept in ``chosen``'s ``hours`` column).
     """
-    check_window(window, hours)
+    check_window(window, hours)  # before reading the candidates
     cat = category_of(category)
     if model not in MODELS:
         raise DataError(f"unknown siting model {model!r}; known: {', '.join(MODELS)}")
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
     where, cand = _candidates(study, candidates)
-    existing = existing_sites(study, category, window=window)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     cand = _prepare_added(cand, existing).to_crs(existing.crs)
     if model != "lscp" and (isinstance(new, bool) or not isinstance(new, int) or new < 1):
