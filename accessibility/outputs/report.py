@@ -49,6 +49,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
     time_classes,
 )
 from accessibility.outputs.maps.roads import draw_roads, road_lines
+from accessibility.outputs.report_hours import hours_context
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -518,6 +519,7 @@ def build_report(
     roads = road_lines(study.network, study.layers.communes)
     context = {
         **_summary_context(study, diagnostic, notes, top),
+        "hours": hours_context(study, diagnostic),
         "figures": _report_figures(study, diagnostic, notes, out_dir, top, roads),
         "pistes": _pistes(pistes, study, out_dir, roads),
         "scenarios": [
