@@ -31,6 +31,7 @@ from accessibility.planning.candidates import (
 )
 from accessibility.planning.changes import MINUTES, TIME_BEFORE, nearest_time, rank_sites, within
 from accessibility.planning.sites import cells_frame, site_matrix
+from accessibility.planning.siting import CostMatrix
 
 if TYPE_CHECKING:
     from accessibility.engine.study import Study
@@ -245,6 +246,7 @@ def project_sheet(
     *,
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
+    matrix: CostMatrix | None = None,
 ) -> ProjectSheet:
     """The « fiche projet » of a site of ``category`` proposed at ``at``.
 
@@ -262,6 +264,9 @@ def project_sheet(
         :class:`~accessibility.inputs.places.Place`.
     threshold_min
         Default: the category's threshold.
+    matrix
+        Travel times already computed on this study, reused
+        (:func:`~accessibility.planning.sites.site_matrix`).
 
     Notes
     -----
@@ -287,7 +292,9 @@ def project_sheet(
         ],
         ignore_index=True,
     )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cm = site_matrix(
+        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
+    )
     cells = cells_frame(study).drop(columns="geometry")
     t_site = cm.times[:, 0]
     before = nearest_time(cm.times, cm.candidate_ids.get_indexer(existing[C.SITE_ID]))

@@ -51,13 +51,19 @@ if TYPE_CHECKING:
 MODELS = ("mclp", "p-median", "lscp", "p-center")
 
 
-def site_matrix(study: Study, sites: gpd.GeoDataFrame) -> CostMatrix:
+def site_matrix(
+    study: Study, sites: gpd.GeoDataFrame, *, known: CostMatrix | None = None
+) -> CostMatrix:
     """Car travel times (minutes) from every population cell to every site.
 
     The cells' own snapping warnings (cells far from any road) are those of the
     diagnostic and are not repeated here; candidates are checked by
-    :func:`check_candidates`.
+    :func:`check_candidates`. ``known``: a matrix already computed on the same study
+    (same cells, same network); its columns are reused for the sites whose id it holds
+    and only the others are routed (the planner's app keeps one per season).
     """
+    if known is not None:
+        return _reuse(study, sites, known)
     points = demand_points(study.layers.cells)
     if len(sites) == 0:
         return CostMatrix(np.empty((len(points), 0)), points[C.CELL_ID], pd.Index([]))
@@ -73,6 +79,22 @@ def site_matrix(study: Study, sites: gpd.GeoDataFrame) -> CostMatrix:
             snap=study.snap,
         )
     return CostMatrix.from_long(long, demand_ids=points[C.CELL_ID], candidate_ids=sites[C.SITE_ID])
+
+
+def _reuse(study: Study, sites: gpd.GeoDataFrame, known: CostMatrix) -> CostMatrix:
+    """:func:`site_matrix` with the columns of ``known`` reused (see there)."""
+    if len(known.demand_ids) != len(study.layers.cells) or not (
+        known.demand_ids == pd.Index(study.layers.cells[C.CELL_ID])
+    ).all():
+        raise DataError("known matrix: its rows are not the cells of this study")
+    ids = pd.Index(sites[C.SITE_ID])
+    pos = known.candidate_ids.get_indexer(ids)
+    times = np.empty((len(known.demand_ids), len(ids)))
+    times[:, pos >= 0] = known.times[:, pos[pos >= 0]]
+    if (pos < 0).any():
+        extra = site_matrix(study, sites[pos < 0])
+        times[:, pos < 0] = extra.times
+    return CostMatrix(times, known.demand_ids, ids)
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,6 +320,7 @@ def evaluate_scenario(
     removed: Sequence[str] = (),
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
+    matrix: CostMatrix | None = None,
 ) -> ScenarioEvaluation:
     """Before/after access to ``category`` when sites are added and/or removed.
 
@@ -316,6 +339,8 @@ def evaluate_scenario(
         Threshold of ``newly_within`` and of the summary; default the category's.
     minutes
         Thresholds of the "population within" figures.
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     """
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
@@ -328,7 +353,9 @@ def evaluate_scenario(
         [existing[[C.SITE_ID, "geometry"]], added[[C.SITE_ID, "geometry"]].to_crs(existing.crs)],
         ignore_index=True,
     )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cm = site_matrix(
+        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
+    )
     return _evaluate(study, cat, threshold, cm, existing, added, removed_ids, minutes)
 
 
@@ -355,6 +382,7 @@ def choose_sites(
     candidates: gpd.GeoDataFrame | Path | str | None = None,
     removed: Sequence[str] = (),
     time_limit_s: float | None = 60,
+    matrix: CostMatrix | None = None,
 ) -> SiteChoice:
     """Choose ``new`` sites among the candidates with a siting model, the existing
     services of the category (minus ``removed``) open, then evaluate the scenario.
@@ -371,6 +399,8 @@ def choose_sites(
     threshold_min
         Coverage threshold (MCLP, LSCP) and threshold of the evaluation; default the
         category's.
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     """
     cat = category_of(category)
     if model not in MODELS:
@@ -392,7 +422,9 @@ def choose_sites(
     sites = pd.concat(
         [cand[[C.SITE_ID, "geometry"]], existing[[C.SITE_ID, "geometry"]]], ignore_index=True
     )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cm = site_matrix(
+        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
+    )
     # the removed sites leave the model's matrix; they stay in ``cm`` for "before"
     model_ids = pd.Index(pd.concat([cand[C.SITE_ID], kept[C.SITE_ID]]))
     sub = CostMatrix(cm.times[:, cm.candidate_ids.get_indexer(model_ids)], cm.demand_ids, model_ids)
