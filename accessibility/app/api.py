@@ -62,12 +62,12 @@ _MESSAGES = {
 def _french(error: dict[str, Any]) -> dict[str, Any]:
     """One pydantic error as ``loc``, ``type`` and a French ``msg``."""
     kind = str(error.get("type", ""))
-    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    ctx = {k: str(v).replace(" or ", " ou ") for k, v in (error.get("ctx") or {}).items()}
     if kind == "value_error":
         msg = str(error.get("msg", "")).removeprefix("Value error, ")
     else:
         msg = _MESSAGES.get(kind, "valeur refusée").format_map(ctx)
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
     named = [_FIELDS.get(p, p) for p in loc]
     where = " › ".join(named)
     return {"loc": loc, "type": kind, "msg": f"{where} : {msg}" if where else msg}
