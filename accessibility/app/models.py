@@ -201,5 +201,8 @@ class TourFigures(BaseModel):
     summary_fr: str
     depot: Site
     stops: list[TourStop]
+    """The stops, day by day (the depot is not one)."""
+    returns: dict[int, str]
+    """Each day's return time at the depot."""
     comparison: list[dict[str, str | float | None]]
     elapsed_ms: float

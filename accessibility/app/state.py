@@ -344,8 +344,11 @@ class AppState:
         except AccessibilityError as exc:
             raise RequestError("depot", f"tournée impossible : {exc}") from exc
         sched = tour.schedule()
-        stops = []
+        stops, returns = [], {}
         for r in sched.itertuples(index=False):
+            if str(r.stop_id) == req.depot:  # the day's return to the depot
+                returns[int(r.day)] = str(r.arrive)
+                continue
             g = self.halls.loc[str(r.stop_id), "geometry"]
             stops.append(M.TourStop(
                 day=int(r.day), order=int(r.order), commune_code=str(r.stop_id),
@@ -357,7 +360,7 @@ class AppState:
             summary_fr=tour.plan.summary_fr(),
             depot=M.Site(site_id=req.depot, label=tour.depot_name, commune_code=req.depot,
                          lon=d.geometry.x, lat=d.geometry.y),
-            stops=stops, comparison=_records(tour.comparison),
+            stops=stops, returns=returns, comparison=_records(tour.comparison),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )  # fmt: skip
 

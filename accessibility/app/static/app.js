@@ -305,6 +305,7 @@ async function tour() {
       L.circleMarker([s.lat, s.lon], { radius: 5, color: colours[(d - 1) % colours.length] })
         .bindTooltip(el("div", "Jour " + s.day + " : " + s.commune_name)).addTo(state.tourLayer);
     }
+    ol.appendChild(el("li", "Jour " + d + ", " + res.returns[d] + " : retour au dépôt"));
   }
 }
 
