@@ -108,18 +108,18 @@ function drawSites() {
   if (state.siteLayer) state.siteLayer.remove();
   state.siteLayer = L.layerGroup().addTo(map);
   const removed = new Set(state.removed.map((r) => r.site_id));
-  for (const s of state.access.sites) {
+  state.access.sites.forEach((s, i) => {
     const closed = removed.has(s.site_id);
     const m = L.circleMarker([s.lat, s.lon], {
       radius: 6, color: "#222", weight: 1.5, fillColor: closed ? "#ffffff" : "#2c7bb6", fillOpacity: 1,
-      className: "site-marker", bubblingMouseEvents: false,
+      className: "site-marker site-" + i, bubblingMouseEvents: false,
     });
     const tip = el("div", (closed ? "Fermé : " : "") + s.label);
     tip.appendChild(el("div", state.communeNames[s.commune_code] || ""));
     m.bindTooltip(tip);
     m.on("click", () => { if (modeValue() === "remove") toggleRemoved(s); });
     m.addTo(state.siteLayer);
-  }
+  });
 }
 
 function drawAdded() {
@@ -141,7 +141,7 @@ function listChanges() {
   const ul = $("changes");
   clear(ul);
   state.added.forEach((a, i) => {
-    const li = el("li", "Ajout : " + a.label);
+    const li = el("li", "Ajout : " + a.label, { "data-lon": a.request.lon ?? "", "data-lat": a.request.lat ?? "" });
     const b = el("button", "retirer", { type: "button" });
     b.addEventListener("click", () => { state.added.splice(i, 1); refresh(); });
     li.appendChild(b); ul.appendChild(li);
