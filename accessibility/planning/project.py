@@ -244,9 +244,9 @@ def project_sheet(
     category: str,
     at: str | Place,
     *,
+    matrix: CostMatrix | None = None,
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
-    matrix: CostMatrix | None = None,
 ) -> ProjectSheet:
     """The « fiche projet » of a site of ``category`` proposed at ``at``.
 
@@ -255,6 +255,9 @@ def project_sheet(
     study, diagnostic
         The territory's study and its :func:`~accessibility.indicators.diagnostic.run_diagnostic`
         (for the priority communes).
+    matrix
+        Travel times already computed on this study, reused
+        (:func:`~accessibility.planning.sites.site_matrix`).
     category
         The category the site belongs to (a MAM: ``childcare``; a health centre:
         ``general_practitioner``).
@@ -264,9 +267,6 @@ def project_sheet(
         :class:`~accessibility.inputs.places.Place`.
     threshold_min
         Default: the category's threshold.
-    matrix
-        Travel times already computed on this study, reused
-        (:func:`~accessibility.planning.sites.site_matrix`).
 
     Notes
     -----

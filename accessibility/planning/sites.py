@@ -316,11 +316,11 @@ def evaluate_scenario(
     study: Study,
     category: str,
     *,
+    matrix: CostMatrix | None = None,
     added: gpd.GeoDataFrame | None = None,
     removed: Sequence[str] = (),
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
-    matrix: CostMatrix | None = None,
 ) -> ScenarioEvaluation:
     """Before/after access to ``category`` when sites are added and/or removed.
 
@@ -330,6 +330,8 @@ def evaluate_scenario(
         A :class:`~accessibility.engine.study.Study`.
     category
         A service category key (``france_services``, ``childcare``...).
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     added
         New sites: points with ``site_id`` (and ``label``; ``commune_name`` names them
         in the summary when present).
@@ -339,8 +341,6 @@ def evaluate_scenario(
         Threshold of ``newly_within`` and of the summary; default the category's.
     minutes
         Thresholds of the "population within" figures.
-    matrix
-        Travel times already computed on this study, reused (:func:`site_matrix`).
     """
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
@@ -376,19 +376,21 @@ def choose_sites(
     study: Study,
     category: str,
     *,
+    matrix: CostMatrix | None = None,
     new: int,
     model: str,
     threshold_min: float | None = None,
     candidates: gpd.GeoDataFrame | Path | str | None = None,
     removed: Sequence[str] = (),
     time_limit_s: float | None = 60,
-    matrix: CostMatrix | None = None,
 ) -> SiteChoice:
     """Choose ``new`` sites among the candidates with a siting model, the existing
     services of the category (minus ``removed``) open, then evaluate the scenario.
 
     Parameters
     ----------
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     model
         ``"mclp"`` (most population within the threshold), ``"p-median"`` (least total
         travel time), ``"p-center"`` (least worst time) or ``"lscp"`` (fewest sites
@@ -399,8 +401,6 @@ def choose_sites(
     threshold_min
         Coverage threshold (MCLP, LSCP) and threshold of the evaluation; default the
         category's.
-    matrix
-        Travel times already computed on this study, reused (:func:`site_matrix`).
     """
     cat = category_of(category)
     if model not in MODELS:
