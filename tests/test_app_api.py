@@ -145,7 +145,11 @@ def test_optimiser_chooses_what_choose_sites_chooses(app, maurienne_study, model
     "path,body,message",
     [
         ("/api/scenario", {"added": [{"lon": 2.35, "lat": 48.85}]}, "hors du territoire"),
-        ("/api/scenario", {"added": [{"lon": 195, "lat": 45}]}, "longitude : doit être au plus 180"),
+        (
+            "/api/scenario",
+            {"added": [{"lon": 195, "lat": 45}]},
+            "longitude : doit être au plus 180",
+        ),
         ("/api/scenario", {"added": [{"lon": 6.5}]}, "soit lon et lat, soit commune"),
         ("/api/scenario", {"added": [{"commune": "75056"}]}, "pas une commune du territoire"),
         ("/api/scenario", {"category": "cinema"}, "catégorie inconnue : 'cinema'"),
@@ -266,3 +270,33 @@ def test_json_errors_never_echo_html(app):
     )
     assert r.status_code == 422 and "JSON invalide" in r.json()["message"]
     assert json.loads(r.text)["detail"][0]["type"] == "json_invalid"
+
+
+def test_site_matrix_reuses_known_columns(maurienne_study):
+    """``site_matrix(known=...)`` gives the columns a fresh routing gives, and routes
+    only the sites the known matrix lacks."""
+    from accessibility.planning.sites import site_matrix
+
+    ex = existing_sites(maurienne_study, FS)
+    new = gpd.GeoDataFrame({"site_id": ["n"]}, geometry=[Point(*FAR)], crs=4326).to_crs(ex.crs)
+    both = pd.concat([ex[["site_id", "geometry"]], new], ignore_index=True)
+    both = gpd.GeoDataFrame(both, geometry="geometry", crs=ex.crs)
+    with _quiet():
+        fresh = site_matrix(maurienne_study, both)
+        known = site_matrix(maurienne_study, ex.iloc[:5])
+        reused = site_matrix(maurienne_study, both.iloc[::-1], known=known)
+    assert list(reused.candidate_ids) == list(both["site_id"][::-1])
+    assert np.array_equal(reused.times, fresh.times[:, ::-1], equal_nan=True)
+    other = known.__class__(known.times[:10], known.demand_ids[:10], known.candidate_ids)
+    with pytest.raises(Exception, match="not the cells of this study"):
+        site_matrix(maurienne_study, both, known=other)
+
+
+def test_roads_layer_is_served(app):
+    _, client = app
+    roads = client.get("/api/roads").json()
+    tiers = {f["properties"]["tier"] for f in roads["features"]}
+    assert "departementale" in tiers and tiers <= {"autoroute", "nationale", "departementale"}
+    assert all(
+        f["geometry"]["type"] in ("LineString", "MultiLineString") for f in roads["features"]
+    )

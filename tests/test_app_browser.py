@@ -128,6 +128,12 @@ def test_page_draws_the_access_map_offline(page, hostile):
     n_cells, n_communes = len(study.layers.cells), len(study.layers.communes)
     assert pg.locator(".leaflet-overlay-pane path").count() >= n_cells + n_communes
     assert pg.locator("#legend").inner_text().startswith("France Services")
+    # the roads, from the road network, in their own pane under the data
+    n_roads = len(pg.evaluate("fetch('/api/roads').then(r => r.json())")["features"])
+    pg.wait_for_selector(".leaflet-routes-pane path", timeout=15_000)
+    assert pg.locator(".leaflet-routes-pane path").count() == n_roads > 0
+    z = pg.evaluate("getComputedStyle(document.querySelector('.leaflet-routes-pane')).zIndex")
+    assert int(z) < 400  # overlayPane, where the cells are
     assert errors == [] and blocked == []
 
 

@@ -23,6 +23,7 @@ from accessibility.core import columns as C
 from accessibility.core.errors import AccessibilityError
 from accessibility.inputs.categories import load_categories
 from accessibility.outputs.maps._assets import asset_text
+from accessibility.outputs.maps.roads import road_lines
 from accessibility.planning.project import slug
 
 STATIC = resources.files("accessibility.app") / "static"
@@ -151,10 +152,19 @@ def _routes_page(app: FastAPI, state: AppState) -> None:
         }
 
     layers = {"cells": _cells_json(state), "communes": _communes_json(state)}
+    roads: list[str] = []  # built on first use (a second or so)
 
     @app.get("/api/cells", summary="The population cells (GeoJSON, in the order of `times`)")
     def cells() -> Response:
         return Response(layers["cells"], media_type="application/geo+json")
+
+    @app.get("/api/roads", summary="The main roads, a context layer from the road network")
+    def road_layer() -> Response:
+        if not roads:
+            lines = road_lines(state.study.network, state.study.layers.communes)
+            cols = ["tier", "label_fr", "ref", "weight", "color", "geometry"]
+            roads.append(lines[[c for c in cols if c in lines.columns]].to_json(drop_id=True))
+        return Response(roads[0], media_type="application/geo+json")
 
     @app.get("/api/communes", summary="The communes' outlines (GeoJSON)")
     def communes() -> Response:

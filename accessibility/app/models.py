@@ -10,6 +10,7 @@ checked by :mod:`accessibility.app.state`.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -30,6 +31,13 @@ MAX_K = 3
 MAX_COMPARED = 3
 
 
+@functools.lru_cache(maxsize=1)
+def category_keys() -> frozenset[str]:
+    """The known categories, read once per process (the file does not change while the
+    app runs; restart it after editing data/services/categories.toml)."""
+    return frozenset(load_categories())
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -45,7 +53,7 @@ class Selection(_Strict):
     @field_validator("category")
     @classmethod
     def _known_category(cls, value: str) -> str:
-        cats = load_categories()
+        cats = category_keys()
         if value not in cats:
             known = ", ".join(sorted(cats))
             raise ValueError(f"catégorie inconnue : {value!r} (connues : {known})")

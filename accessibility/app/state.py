@@ -194,8 +194,8 @@ class AppState:
         existing = existing_sites(ss.study, sel.category)
         cols = ss.matrix.candidate_ids.get_indexer(existing[C.SITE_ID])
         prio = ss.diagnostic.priority
-        keep = [c for c in ("rank", C.COMMUNE_CODE, C.COMMUNE_NAME, "priority_score", "tier",
-                            "reasons") if c in prio.columns]  # fmt: skip
+        keep = [c for c in ("rank", C.COMMUNE_CODE, C.COMMUNE_NAME, "priority_score",
+                            "priority_tier", "reasons") if c in prio.columns]  # fmt: skip
         return {
             "category": cat.key,
             "category_label": cat.label,

@@ -284,17 +284,10 @@ def project_sheet(
     halls = town_hall_candidates(study.layers.communes)
     if code is not None:
         halls = halls[halls[C.COMMUNE_CODE] != code]
-    sites = pd.concat(
-        [
-            site[[C.SITE_ID, "geometry"]],
-            existing[[C.SITE_ID, "geometry"]],
-            halls[[C.SITE_ID, "geometry"]],
-        ],
-        ignore_index=True,
-    )
-    cm = site_matrix(
-        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
-    )
+    cols = [C.SITE_ID, "geometry"]
+    sites = pd.concat([site[cols], existing[cols], halls[cols]], ignore_index=True)
+    sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs)
+    cm = site_matrix(study, sites, known=matrix)
     cells = cells_frame(study).drop(columns="geometry")
     t_site = cm.times[:, 0]
     before = nearest_time(cm.times, cm.candidate_ids.get_indexer(existing[C.SITE_ID]))

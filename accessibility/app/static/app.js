@@ -330,10 +330,11 @@ async function loadAccess() {
   $("figures").hidden = true;
   drawLegend(); paintCells(state.access.times); listChanges(); drawSites(); drawAdded();
   const ol = $("priorities"); clear(ol);
-  for (const p of state.access.priority.slice(0, 15)) {
-    ol.appendChild(el("li", p.commune_name + " (score " + p.priority_score + ")"));
+  const tiered = state.access.priority.filter((p) => p.priority_tier);
+  for (const p of tiered.slice(0, 15)) {
+    ol.appendChild(el("li", p.commune_name + " — " + p.priority_tier + " (score " + p.priority_score + ")"));
   }
-  const prio = new Set(state.access.priority.map((p) => p.commune_code));
+  const prio = new Set(tiered.map((p) => p.commune_code));
   state.communeLayer.eachLayer((l) => l.setStyle({ color: prio.has(l.feature.properties.commune_code) ? "#b2182b" : "#777", weight: prio.has(l.feature.properties.commune_code) ? 2 : 0.7 }));
 }
 
@@ -356,11 +357,18 @@ async function start() {
   const [cells, communes] = await Promise.all([
     api("/api/cells").then((r) => r.json()), api("/api/communes").then((r) => r.json()),
   ]);
+  map.createPane("routes");
+  map.getPane("routes").style.zIndex = 350;  // under the data (overlayPane: 400)
+  map.getPane("routes").style.pointerEvents = "none";
+  state.roadLayer = L.geoJSON(null, { pane: "routes", interactive: false,
+    style: (f) => ({ color: f.properties.color, weight: f.properties.weight, opacity: 0.9 }) }).addTo(map);
+  api("/api/roads").then((r) => r.json()).then((j) => state.roadLayer.addData(j)).catch(() => {});
   state.communeLayer = L.geoJSON(communes, { style: { fill: false, color: "#777", weight: 0.7 }, interactive: false }).addTo(map);
   state.cellLayer = L.geoJSON(cells, { style: { weight: 0.3 } }).addTo(map);
   state.cellLayer.bindTooltip(cellTooltip, { sticky: true });
   map.on("click", (ev) => { if (modeValue() === "add") addPoint(ev.latlng.lng, ev.latlng.lat); });
   legend();
+  L.control.layers(null, { "Routes": state.roadLayer, "Carreaux (temps d'accès)": state.cellLayer }, { collapsed: false }).addTo(map);
   await loadAccess();
   $("category").addEventListener("change", loadAccess);
   $("season").addEventListener("change", loadAccess);
