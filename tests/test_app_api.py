@@ -300,3 +300,36 @@ def test_roads_layer_is_served(app):
     assert all(
         f["geometry"]["type"] in ("LineString", "MultiLineString") for f in roads["features"]
     )
+
+
+@pytest.mark.slow
+def test_winter_season_is_the_winter_scenario(maurienne_study, maurienne_diagnostic):
+    """The winter season answers on the winter study (closed passes, peak population):
+    the same figures as evaluate_scenario run on scenario_of(study, "winter")."""
+    from accessibility.pipeline import scenario_of
+
+    with warnings.catch_warnings():
+        # known data warnings of the seasonal sources and of the winter diagnostic,
+        # reported by `run`; not what is tested here
+        warnings.simplefilter("ignore")
+        winter, _ = scenario_of(maurienne_study, "winter")
+        state = AppState(maurienne_study, maurienne_diagnostic, winter=lambda s: winter)
+        state.warm()
+    client = TestClient(create_app(state))
+    base = client.get("/api/access", params={"category": FS}).json()
+    cold = client.get("/api/access", params={"category": FS, "season": "winter"}).json()
+    assert cold["season"] == "winter"
+    # more people at the winter peak, and no cell quicker with the passes closed
+    assert sum(cold["population"]) > sum(base["population"])
+    pairs = [(b, w) for b, w in zip(base["times"], cold["times"], strict=True) if b is not None]
+    assert all(w is None or w >= b - 1e-6 for b, w in pairs)
+    assert any(w is None or w > b + 1 for b, w in pairs)
+    body = {"category": FS, "season": "winter", "added": [{"lon": FAR[0], "lat": FAR[1]}]}
+    f = client.post("/api/scenario", json=body).json()
+    site = gpd.GeoDataFrame({"site_id": ["n"], "label": ["n"]}, geometry=[Point(*FAR)], crs=4326)
+    with _quiet():
+        ev = evaluate_scenario(winter, FS, added=site.to_crs(2154))
+    t = ev.territory.iloc[0]
+    # seasonal populations are fractional: sums in another order differ in the last bit
+    assert f["newly_within"]["total"] == pytest.approx(t["newly_within"], rel=1e-12)
+    assert f["mean_after_min"] == pytest.approx(t["mean_after_min"])
