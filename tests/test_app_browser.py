@@ -208,3 +208,26 @@ def test_bad_input_shows_a_french_message(page):
     msg.wait_for(state="visible", timeout=10_000)
     assert "hors du territoire" in msg.inner_text()
     assert pg.locator("#changes li").count() == 0
+
+
+def test_export_and_tour_from_the_page(page):
+    pg, errors, blocked = page
+    pg.locator("#clear").click()
+    pg.locator("input[name=mode][value=add]").check()
+    pg.locator("#commune").select_option(index=0)
+    pg.locator("#add-commune").click()
+    pg.wait_for_selector("#figures:not([hidden])", timeout=20_000)
+    with pg.expect_download() as dl:
+        pg.locator("[data-export=html]").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Fiche projet" in text and HOSTILE not in text  # names escaped in the fiche
+    assert "&lt;img src=x" in text
+    # an itinerant tour from the first commune, drawn one line a day
+    pg.locator("#depot").select_option(index=1)
+    pg.locator("#days").fill("2")
+    pg.locator("#tour").click()
+    pg.wait_for_selector("#tour-stops li", timeout=60_000)
+    days = {t.split(",")[0] for t in pg.locator("#tour-stops li").all_inner_texts()}
+    assert pg.locator("path.tour-line").count() == len(days) >= 1
+    assert pg.locator("#tour-summary").inner_text().startswith("Tournée de 2 jours")
+    assert errors == [] and blocked == []

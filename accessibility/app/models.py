@@ -183,6 +183,10 @@ class ScenarioFigures(BaseModel):
     """Each cell's time after the scenario (cell order of ``/api/cells``)."""
     sheet: SheetFigures | None = None
     elapsed_ms: float
+    """Wall time of the answer in the server, milliseconds."""
+    cpu_ms: float
+    """CPU time of the server process for the answer, milliseconds (what the answer
+    costs on an idle core, whatever the machine's load)."""
 
 
 class OptimiseFigures(BaseModel):
