@@ -516,8 +516,11 @@ def build_report(
         if not isinstance(s, ScenarioResult):
             raise DataError(f"scenarios: expected ScenarioResult items, got {type(s).__name__}")
     notes = _notes(study, diagnostic)
+    from accessibility.outputs.report_hours import hours_context
+
     context = {
         **_summary_context(study, diagnostic, notes, top),
+        "hours": hours_context(study, diagnostic),
         "figures": _report_figures(study, diagnostic, notes, out_dir, top),
         "scenarios": [
             {

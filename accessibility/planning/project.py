@@ -246,7 +246,7 @@ def project_sheet(
     *,
     matrix: CostMatrix | None = None,
     threshold_min: float | None = None,
-    minutes: Sequence[float] = MINUTES,
+    minutes: Sequence[float] = MINUTES, window: str | None = None, hours: str | None = None,
 ) -> ProjectSheet:
     """The « fiche projet » of a site of ``category`` proposed at ``at``.
 
@@ -265,8 +265,9 @@ def project_sheet(
         A commune name, an INSEE code, ``"lon,lat"`` (placed by
         :func:`accessibility.inputs.places.resolve_place`) or a
         :class:`~accessibility.inputs.places.Place`.
-    threshold_min
-        Default: the category's threshold.
+    threshold_min, window, hours
+        Default: the category's threshold. A time window and the proposal's hours: see
+        :func:`~accessibility.planning.sites.evaluate_scenario`.
 
     Notes
     -----
@@ -280,7 +281,7 @@ def project_sheet(
     label, site, code = _resolve(study, at)
     site = site.to_crs(study.layers.cells.crs)
     check_candidates(study, site, where=f"proposed site {label}")
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     halls = town_hall_candidates(study.layers.communes)
     if code is not None:
         halls = halls[halls[C.COMMUNE_CODE] != code]

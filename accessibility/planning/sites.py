@@ -30,6 +30,7 @@ from accessibility.inputs.services import Category
 from accessibility.planning.candidates import (
     category_of,
     check_candidates,
+    check_window,
     existing_sites,
     read_candidates,
     town_hall_candidates,
@@ -321,6 +322,8 @@ def evaluate_scenario(
     removed: Sequence[str] = (),
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
+    window: str | None = None,
+    hours: str | None = None,
 ) -> ScenarioEvaluation:
     """Before/after access to ``category`` when sites are added and/or removed.
 
@@ -341,10 +344,14 @@ def evaluate_scenario(
         Threshold of ``newly_within`` and of the summary; default the category's.
     minutes
         Thresholds of the "population within" figures.
+    window, hours
+        A time window (``data/indicators/windows.toml``): only the existing sites open
+        in it count; the added sites have ``hours`` (checked to open in the window) or,
+        without, are taken as open in it.
     """
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     added = _prepare_added(added, existing)
     if len(added):
@@ -383,6 +390,8 @@ def choose_sites(
     candidates: gpd.GeoDataFrame | Path | str | None = None,
     removed: Sequence[str] = (),
     time_limit_s: float | None = 60,
+    window: str | None = None,
+    hours: str | None = None,
 ) -> SiteChoice:
     """Choose ``new`` sites among the candidates with a siting model, the existing
     services of the category (minus ``removed``) open, then evaluate the scenario.
@@ -401,13 +410,17 @@ def choose_sites(
     threshold_min
         Coverage threshold (MCLP, LSCP) and threshold of the evaluation; default the
         category's.
+    window, hours
+        As for :func:`evaluate_scenario`: the existing sites open in the window only; the
+        new sites open at ``hours`` (kept in ``chosen``'s ``hours`` column).
     """
+    check_window(window, hours)  # before reading the candidates
     cat = category_of(category)
     if model not in MODELS:
         raise DataError(f"unknown siting model {model!r}; known: {', '.join(MODELS)}")
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
     where, cand = _candidates(study, candidates)
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     cand = _prepare_added(cand, existing).to_crs(existing.crs)
     if model != "lscp" and (isinstance(new, bool) or not isinstance(new, int) or new < 1):
@@ -432,6 +445,8 @@ def choose_sites(
     res = _solve(model, sub, weights, new, threshold, list(kept[C.SITE_ID]), time_limit_s)
     chosen = cand.set_index(C.SITE_ID).loc[list(res.sites)].reset_index()
     chosen = gpd.GeoDataFrame(chosen, geometry="geometry", crs=cand.crs)
+    if hours is not None:
+        chosen[C.HOURS] = hours
     evaluation = _evaluate(study, cat, threshold, cm, existing, chosen, removed_ids, MINUTES)
     return SiteChoice(res, chosen, cand, evaluation, model, threshold)
 
