@@ -333,3 +333,28 @@ def test_winter_season_is_the_winter_scenario(maurienne_study, maurienne_diagnos
     # seasonal populations are fractional: sums in another order differ in the last bit
     assert f["newly_within"]["total"] == pytest.approx(t["newly_within"], rel=1e-12)
     assert f["mean_after_min"] == pytest.approx(t["mean_after_min"])
+
+
+def test_a_window_counts_only_the_sites_open_in_it(app, maurienne_study, maurienne_diagnostic):
+    """With a time window, the existing sites are those open in it (fewer, so no cell is
+    quicker) and the answers are the planning functions' with the same window."""
+    _, client = app
+    base = client.get("/api/access", params={"category": FS}).json()
+    sat = client.get("/api/access", params={"category": FS, "window": "samedi_matin"}).json()
+    assert 0 < len(sat["sites"]) < len(base["sites"])
+    pairs = [(b, w) for b, w in zip(base["times"], sat["times"], strict=True) if b is not None]
+    assert all(w is None or w >= b - 1e-9 for b, w in pairs)
+    body = {"category": FS, "window": "samedi_matin", "added": [{"lon": FAR[0], "lat": FAR[1]}]}
+    f = client.post("/api/scenario", json=body).json()
+    site = gpd.GeoDataFrame({"site_id": ["n"], "label": ["n"]}, geometry=[Point(*FAR)], crs=4326)
+    with _quiet():
+        ev = evaluate_scenario(maurienne_study, FS, added=site.to_crs(2154), window="samedi_matin")
+        sheet = project_sheet(
+            maurienne_study, maurienne_diagnostic, FS, f"{FAR[0]},{FAR[1]}", window="samedi_matin"
+        )
+    assert f["newly_within"]["total"] == ev.territory.iloc[0]["newly_within"]
+    assert f["sheet"]["nearest"] == pytest.approx(sheet.nearest)
+    bad = client.post("/api/scenario", json={"category": FS, "window": "dimanche_soir"})
+    assert bad.status_code == 422 and "créneau horaire inconnu" in bad.json()["message"]
+    bad = client.post("/api/scenario", json={"category": "bakery", "window": "samedi_matin"})
+    assert bad.status_code == 422 and "pas d'horaires d'ouverture publiés" in bad.json()["message"]

@@ -139,6 +139,8 @@ def _routes_page(app: FastAPI, state: AppState) -> None:
                 for c in sorted(load_categories().values(), key=lambda c: c.label)
             ],
             "seasons": [{"key": k, "label": v} for k, v in state.seasons.items()],
+            "windows": [{"key": k, "label": v} for k, v in M.windows()[0].items()],
+            "window_categories": sorted(M.windows()[1]),
             "communes": [
                 {"code": str(c), "name": str(n)}
                 for c, n in zip(communes[C.COMMUNE_CODE], communes[C.COMMUNE_NAME], strict=True)

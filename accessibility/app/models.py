@@ -1,7 +1,7 @@
 """The app's request and response models (pydantic): what the API accepts and returns.
 
-Owns: :class:`Selection` (the category and season every question is asked on; a later
-``window`` field — opening hours — goes here), :class:`NewSite`,
+Owns: :class:`Selection` (the category, season and optional opening-hours window every
+question is asked on), :class:`NewSite`,
 :class:`ScenarioRequest`, :class:`OptimiseRequest`, :class:`TourRequest`,
 :class:`CompareRequest` and the response models. Bounds are checked here, before any
 computation; what needs the territory (a point inside it, a known service id) is
@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from accessibility.indicators.windows import load_windows
 from accessibility.inputs.categories import load_categories
 
 #: The seasons the app offers: the base network and the winter scenario
@@ -38,6 +39,14 @@ def category_keys() -> frozenset[str]:
     return frozenset(load_categories())
 
 
+@functools.lru_cache(maxsize=1)
+def windows() -> tuple[dict[str, str], frozenset[str]]:
+    """The time windows (key -> French label) and the categories whose sources publish
+    opening hours (``data/indicators/windows.toml``), read once per process."""
+    settings = load_windows()
+    return {k: w.label for k, w in settings.windows.items()}, frozenset(settings.categories)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +58,12 @@ class Selection(_Strict):
         "france_services", max_length=60, description="A key of data/services/categories.toml."
     )
     season: Season = Field("base", description="base, or winter (data/scenarios/winter.toml).")
+    window: str | None = Field(
+        None,
+        max_length=40,
+        description="A time window of data/indicators/windows.toml (e.g. samedi_matin): "
+        "only the existing sites open in it count; new sites are taken as open in it.",
+    )
 
     @field_validator("category")
     @classmethod
@@ -58,6 +73,24 @@ class Selection(_Strict):
             known = ", ".join(sorted(cats))
             raise ValueError(f"catégorie inconnue : {value!r} (connues : {known})")
         return value
+
+    @field_validator("window")
+    @classmethod
+    def _known_window(cls, value: str | None) -> str | None:
+        if value is not None and value not in windows()[0]:
+            known = ", ".join(windows()[0])
+            raise ValueError(f"créneau horaire inconnu : {value!r} (connus : {known})")
+        return value
+
+    @model_validator(mode="after")
+    def _window_has_hours(self) -> Selection:
+        if self.window is not None and self.category not in windows()[1]:
+            with_hours = ", ".join(sorted(windows()[1]))
+            raise ValueError(
+                f"la catégorie {self.category} n'a pas d'horaires d'ouverture publiés : un "
+                f"créneau ne s'applique qu'à {with_hours}"
+            )
+        return self
 
 
 class NewSite(_Strict):

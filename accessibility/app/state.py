@@ -191,7 +191,7 @@ class AppState:
         """Each cell's time to the nearest existing site, the sites and the priorities."""
         ss = self.season(sel.season)
         cat = category_of(sel.category)
-        existing = existing_sites(ss.study, sel.category)
+        existing = existing_sites(ss.study, sel.category, window=sel.window)
         cols = ss.matrix.candidate_ids.get_indexer(existing[C.SITE_ID])
         prio = ss.diagnostic.priority
         keep = [c for c in ("rank", C.COMMUNE_CODE, C.COMMUNE_NAME, "priority_score",
@@ -201,6 +201,8 @@ class AppState:
             "category_label": cat.label,
             "season": ss.key,
             "season_label": ss.label,
+            "window": sel.window,
+            "window_label": M.windows()[0].get(sel.window or "", None),
             "threshold_min": float(cat.threshold_min),
             "times": _nan_none(nearest_time(ss.matrix.times, cols)),
             "population": _nan_none(ss.study.layers.cells[C.POP_TOTAL]),
@@ -225,10 +227,10 @@ class AppState:
                 f"« {self.territory_name} » : cliquez à l'intérieur de ses limites")  # fmt: skip
         return Place(label=f"{lon:.5f},{lat:.5f}", point=Point(lon, lat))
 
-    def _removed(self, ss: SeasonState, category: str, removed: list[str]) -> None:
+    def _removed(self, ss: SeasonState, sel: M.Selection, removed: list[str]) -> None:
         if not removed:
             return
-        known = set(existing_sites(ss.study, category)[C.SITE_ID])
+        known = set(existing_sites(ss.study, sel.category, window=sel.window)[C.SITE_ID])
         unknown = [r for r in removed if r not in known]
         if unknown:
             raise RequestError(
@@ -252,7 +254,7 @@ class AppState:
         the last site added."""
         ss = self.season(req.season)
         places = [self.place(a, f"added.{i}") for i, a in enumerate(req.added)]
-        self._removed(ss, req.category, req.removed)
+        self._removed(ss, req, req.removed)
         added = gpd.GeoDataFrame(
             {C.SITE_ID: [f"ajout-{i + 1}" for i in range(len(places))],
              C.LABEL: [f"Nouveau site ({p.label})" for p in places],
@@ -264,10 +266,11 @@ class AppState:
             warnings.simplefilter("ignore", SnapWarning)  # far sites: shown by their figures
             try:
                 known = ss.known(req.category, places)
-                ev = evaluate_scenario(ss.study, req.category, added=added,
+                ev = evaluate_scenario(ss.study, req.category, added=added, window=req.window,
                                        removed=req.removed, matrix=known)  # fmt: skip
                 sheet = (project_sheet(ss.study, ss.diagnostic, req.category, places[-1],
-                                       matrix=known) if places else None)  # fmt: skip
+                                       matrix=known, window=req.window)
+                         if places else None)  # fmt: skip
             except AccessibilityError as exc:
                 raise RequestError("added", f"site impossible à évaluer : {exc}") from exc
         return ss, ev, sheet
@@ -320,13 +323,13 @@ class AppState:
         """The best ``k`` new sites among the town halls (existing sites kept)."""
         started = (time.perf_counter(), time.process_time())
         ss = self.season(req.season)
-        self._removed(ss, req.category, req.removed)
+        self._removed(ss, req, req.removed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SnapWarning)
             try:
                 choice = choose_sites(ss.study, req.category, new=req.k, model=req.model,
                                       removed=req.removed, matrix=ss.known(req.category, []),
-                                      time_limit_s=10)
+                                      time_limit_s=10, window=req.window)
             except AccessibilityError as exc:
                 raise RequestError("k", f"optimisation impossible : {exc}") from exc
         figures = self.figures(ss, choice.evaluation, None, started)

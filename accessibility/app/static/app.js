@@ -45,7 +45,17 @@ async function api(path, body) {
   return r;
 }
 
-function selection() { return { category: $("category").value, season: $("season").value }; }
+function selection() {
+  const w = $("window");
+  return { category: $("category").value, season: $("season").value, window: w.disabled || !w.value ? null : w.value };
+}
+
+function windowChoice() {
+  // a window applies only to the categories whose sources publish opening hours
+  const ok = state.meta.window_categories.includes($("category").value);
+  $("window").disabled = !ok;
+  if (!ok) $("window").value = "";
+}
 
 function scenarioRequest() {
   return Object.assign(selection(), { added: state.added.map((a) => a.request), removed: state.removed.map((r) => r.site_id) });
@@ -92,7 +102,7 @@ function drawLegend() {
   const d = $("legend");
   clear(d);
   const thr = state.access.threshold_min;
-  d.appendChild(el("strong", state.access.category_label));
+  d.appendChild(el("strong", state.access.category_label + (state.access.window_label ? " ouverts " + state.access.window_label : "")));
   const rows = [[thr / 2, "≤ " + fmt.format(thr / 2) + " min"], [thr, "≤ " + fmt.format(thr) + " min (seuil)"],
     [1.5 * thr, "≤ " + fmt.format(1.5 * thr) + " min"], [2 * thr, "≤ " + fmt.format(2 * thr) + " min"],
     [3 * thr, "plus"], [null, "aucun accès"]];
@@ -321,11 +331,15 @@ async function exportAs(kind) {
 // --- start -----------------------------------------------------------------------------
 
 async function loadAccess() {
-  const q = new URLSearchParams(selection());
+  windowChoice();
+  const sel = selection();
+  if (sel.window === null) delete sel.window;
+  const q = new URLSearchParams(sel);
   $("threshold").textContent = "Calcul en cours…";
   const r = await api("/api/access?" + q.toString());
   state.access = await r.json();
-  $("threshold").textContent = "Seuil : " + fmt.format(state.access.threshold_min) + " min en voiture.";
+  $("threshold").textContent = "Seuil : " + fmt.format(state.access.threshold_min) + " min en voiture." +
+    (state.access.window_label ? " Sites ouverts " + state.access.window_label + " seulement." : "");
   state.added = []; state.removed = []; state.result = null;
   $("figures").hidden = true;
   drawLegend(); paintCells(state.access.times); listChanges(); drawSites(); drawAdded();
@@ -350,6 +364,7 @@ async function start() {
   fillSelect($("category"), state.meta.categories, (c) => c.key, (c) => c.label + " (" + fmt.format(c.threshold_min) + " min)");
   $("category").value = "france_services";
   fillSelect($("season"), state.meta.seasons, (s) => s.key, (s) => s.label);
+  fillSelect($("window"), [{ key: "", label: "à toute heure" }].concat(state.meta.windows.map((w) => ({ key: w.key, label: "ouverts " + w.label }))), (w) => w.key, (w) => w.label);
   fillSelect($("commune"), state.meta.communes, (c) => c.code, (c) => c.name);
   fillSelect($("depot"), state.meta.communes, (c) => c.code, (c) => c.name);
   fillSelect($("k"), Array.from({ length: state.meta.limits.k }, (_, i) => i + 1), (k) => k, (k) => k);
@@ -372,6 +387,7 @@ async function start() {
   await loadAccess();
   $("category").addEventListener("change", loadAccess);
   $("season").addEventListener("change", loadAccess);
+  $("window").addEventListener("change", loadAccess);
   $("add-commune").addEventListener("click", () => {
     const code = $("commune").value;
     if (state.added.length >= state.meta.limits.added) { showMessage("Au plus " + state.meta.limits.added + " nouveaux sites par scénario."); return; }
