@@ -40,12 +40,14 @@ def test_outside_demand_by_hand_on_a_200m_territory():
     from accessibility.indicators.catchment import outside_demand
 
     territory = pd.Series(
-        {_m200(2000200, 4000000): 30.0, _m200(2000800, 4000600): 50.0,
-         _m200(2002000, 4001400): 25.0}  # fmt: skip
+        {
+            _m200(2000200, 4000000): 30.0,
+            _m200(2000800, 4000600): 50.0,
+            _m200(2002000, 4001400): 25.0,
+        }
     )
     buffer = pd.Series(
-        {_km(2000000, 4000000): 100.0, _km(2001000, 4000000): 40.0,
-         _km(2002000, 4001000): 10.0}  # fmt: skip
+        {_km(2000000, 4000000): 100.0, _km(2001000, 4000000): 40.0, _km(2002000, 4001000): 10.0}
     )
     left = outside_demand(territory, buffer)
     assert left.to_dict() == {_km(2000000, 4000000): 20.0, _km(2001000, 4000000): 40.0}
@@ -93,9 +95,10 @@ def _gp_demand(paths, grid: str, monkeypatch, known_warnings) -> tuple[pd.Series
     layers = study.layers
     cells = layers.cells
     points = gpd.GeoDataFrame(
-        cells.drop(columns="geometry"), geometry=gpd.points_from_xy(cells.x, cells.y),
+        cells.drop(columns="geometry"),
+        geometry=gpd.points_from_xy(cells.x, cells.y),
         crs=cells.crs,
-    )  # fmt: skip
+    )
     svc = layers.services.reset_index(drop=True)
     gp = svc[svc[C.CATEGORY] == "general_practitioner"]
     area = gpd.GeoSeries(
