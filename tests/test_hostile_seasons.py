@@ -11,6 +11,7 @@ and the people with no route are reported on their own columns.
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from types import SimpleNamespace
 
@@ -26,12 +27,17 @@ except ModuleNotFoundError:  # the old layout (commit 9ad74fd), for the before/a
 IND = "time_emergency_min"
 
 
-def _compare():
+def _api(name: str, new: str, old: str):
+    """``name`` from module ``new``, or from ``old`` when the test runs on the old code
+    (``PYTHONPATH=/work/wt-old``, commit 9ad74fd, before the subpackages)."""
     try:
-        from accessibility.planning.scenarios import compare
+        return getattr(importlib.import_module(new), name)
     except ModuleNotFoundError:
-        from accessibility.scenarios import compare  # type: ignore[no-redef]
-    return compare
+        return getattr(importlib.import_module(old), name)
+
+
+def _compare():
+    return _api("compare", "accessibility.planning.scenarios", "accessibility.scenarios")
 
 
 def _diag(times, pop_total, commune_mean, beyond, epci_beyond, epci_unreachable):
@@ -85,10 +91,14 @@ def test_same_cells_same_weights_by_hand():
 def test_maurienne_winter_is_never_faster_than_summer(maurienne_study, known_warnings):
     """Winter only closes passes and slows roads (data/scenarios/winter.toml), so no
     cell, commune or EPCI reaches any category faster than in summer."""
-    from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import scenario_of
-    from accessibility.planning.scenarios import load_scenario
 
+    run_diagnostic = _api(
+        "run_diagnostic", "accessibility.indicators.diagnostic", "accessibility.diagnostic"
+    )
+    load_scenario = _api(
+        "load_scenario", "accessibility.planning.scenarios", "accessibility.scenarios"
+    )
     winter = load_scenario("winter")
     only_closes = (
         not winter.links
