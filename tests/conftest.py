@@ -69,6 +69,13 @@ KNOWN_WARNINGS: dict[str, tuple[type[Warning], str, str]] = {
         r"destinations: \d+ point\(s\) lie farther than 1,000 m from the road network",
         "services of the buffer (Isère hamlets) lie more than 1 km from a road",
     ),
+    "unmatched_beds": (
+        DataWarning,
+        r"hebergements_classes\.csv: 1 classified establishment\(s\) with a postcode of the "
+        r"territory match no commune name \(-\)",
+        "one establishment of the classified-beds file has '-' as its commune (seasonal "
+        "scenarios only)",
+    ),
 }
 LAYER_WARNINGS = ("town_halls", "laposte_coordinates", "far_hospital")
 STUDY_WARNINGS = (*LAYER_WARNINGS, "network_islands")
