@@ -53,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 
 _COMMAND = re.compile(
-    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\b|PYTHONPATH=|\.venv/bin/|/usr/bin/time\b)"
+    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\b|PYTHONPATH=\S*\s+\S|\.venv/bin/|/usr/bin/time\b)"
 )
 
 
@@ -202,6 +202,7 @@ SKIP_PREFIX: dict[str, str] = {
     ),
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
+    "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
 }
 
 _NAMES = {"python", "python3", "make", ".venv/bin/accessibility"}  # program names in prose
