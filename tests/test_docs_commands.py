@@ -42,7 +42,6 @@ import re
 import shlex
 import subprocess
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,13 +307,12 @@ def test_make_run_is_the_command_run_here():
     assert re.search(r"^TERRITORY\s*\??=\s*maurienne$", makefile, re.M)
 
 
-def _values() -> dict[str, str]:
+def _values(known_warnings) -> dict[str, str]:
     """The values of the placeholders of :data:`RUN` (``{tmp}``: each case's folder)."""
     from accessibility.core import columns as C
     from accessibility.inputs.layers import prepare_layers
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the layers' data warnings: asserted in conftest
+    with known_warnings("town_halls", "laposte_coordinates", "far_hospital"):
         services = prepare_layers("maurienne").services
     fs = services[services[C.CATEGORY] == "france_services"].sort_values(C.SERVICE_ID)
     assert len(fs) >= 2
@@ -348,9 +346,9 @@ def _run(key: str, case: Case, tmp: Path, values: dict[str, str]) -> tuple[str, 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_documented_commands_run(tmp_path):
+def test_documented_commands_run(tmp_path, known_warnings):
     """Each command of :data:`RUN`, two at a time (the machine's two cores)."""
-    values = _values()
+    values = _values(known_warnings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda kv: _run(*kv, tmp_path, values), RUN.items()))
     failed = {k: p for k, p in results if p}
