@@ -59,8 +59,8 @@ _COMMAND = re.compile(
 @dataclass(frozen=True)
 class Case:
     """How to run one documented command: its arguments after ``accessibility`` (split
-    like a shell line, after the placeholders are filled) and the files (relative to the
-    working folder) it must leave."""
+    like a shell line, after the placeholders are filled) and the files (glob patterns
+    relative to the working folder) it must leave."""
 
     args: str
     files: tuple[str, ...] = ()
@@ -72,7 +72,7 @@ _RUN_FILES = tuple(
     for d, names in (
         ("output", ".accessibility-output communes.csv cells.csv warnings.csv "
                    "dictionnaire_des_donnees.csv"),
-        ("maps", ".accessibility-output index.html rapport.html"),
+        ("maps", ".accessibility-output index.html acces.html services.html rapport.html"),
     )
     for f in names.split()
 )  # fmt: skip
@@ -95,7 +95,7 @@ RUN: dict[str, Case] = {
         ),
     ),
     "accessibility run --grid filosofi200m": Case(
-        "run --grid filosofi200m", ("output/maurienne/cells.csv", "maps/maurienne/index.html")
+        "run --grid filosofi200m", ("output/maurienne/cells.csv", "maps/maurienne/acces.html")
     ),
     "accessibility data fetch": Case("data fetch"),
     "accessibility data prepare --territory savoie --grid filosofi200m": Case(
@@ -106,7 +106,9 @@ RUN: dict[str, Case] = {
     ),
     "accessibility data prepare --grid filosofi200m": Case("data prepare --grid filosofi200m"),
     "accessibility times --category france_services --json": Case(
-        "times --category france_services --json", stdout=r"^\s*[\[{]"
+        "times --category france_services --json",
+        ("output/maurienne_times/times_france_services.csv",),
+        stdout=r"^\s*[\[{]",
     ),
     'accessibility route "Saint-Jean-de-Maurienne" Bonneval-sur-Arc --geojson path.geojson': Case(
         'route "Saint-Jean-de-Maurienne" Bonneval-sur-Arc --geojson path.geojson',
@@ -115,31 +117,37 @@ RUN: dict[str, Case] = {
     "accessibility route Modane Bessans": Case("route Modane Bessans", stdout="km"),
     _VALIDATE: Case(
         "validate --territory maurienne --out {tmp}/validation --no-national",
-        ("validation/.accessibility-output",),
+        ("validation/validation.html", "validation/validation_routes.csv"),
     ),
     f"{_SITE} --threshold 20 {_SITE_OPTIONS}": Case(
         _SITE.removeprefix("accessibility ") + " --threshold 20 --candidates "
         "{tests}/fixtures/candidates_maurienne.csv --remove {first_france_services} "
         "--out {tmp}/sites --no-map",
-        ("sites/.accessibility-output",),
+        ("sites/scenario_france_services_mclp_sites.csv", "sites/*_communes.csv"),
     ),
     "accessibility site --category france_services --new 1": Case(
         "site --category france_services --new 1",
-        ("output/maurienne_scenarios/.accessibility-output",),
+        (
+            "output/maurienne_scenarios/scenario_france_services_*_sites.geojson",
+            "maps/maurienne_scenarios/scenario_france_services_*.html",
+        ),
     ),
     f"{_PROJECT} [--out DIR]": Case(
         _PROJECT.removeprefix("accessibility ") + " --out {tmp}/projet",
-        ("projet/.accessibility-output",),
+        (
+            "projet/fiche_projet_childcare_valloire.html",
+            "projet/fiche_projet_childcare_valloire.md",
+        ),
     ),
     "accessibility project --category france_services --at Valloire": Case(
         "project --category france_services --at Valloire",
-        ("output/maurienne_projets/.accessibility-output",),
+        ("output/maurienne_projets/fiche_projet_france_services_valloire.html",),
     ),
     f"{_TOUR} --day-hours 7 --stop-minutes 120 [--category france_services] [--time-limit 10]": (
         Case(
             _TOUR.removeprefix("accessibility ") + " --day-hours 7 --stop-minutes 120 "
             "--category france_services --time-limit 10",
-            ("output/maurienne_tournees/.accessibility-output",),
+            ("output/maurienne_tournees/tournee_france_services_saint-jean-de-maurienne.csv",),
         )
     ),
 }
@@ -319,9 +327,9 @@ def _values(known_warnings) -> dict[str, str]:
     return {"tests": str(REPO / "tests"), "first_france_services": str(fs[C.SERVICE_ID].iloc[0])}
 
 
-def _run(key: str, case: Case, tmp: Path, values: dict[str, str]) -> tuple[str, list[str]]:
-    """Run one case in its own working folder; the problems found (none: it worked)."""
-    cwd = tmp / re.sub(r"[^a-z0-9]+", "-", key.lower())[:60]
+def _run(n: int, key: str, case: Case, tmp: Path, values: dict[str, str]) -> tuple[str, list[str]]:
+    """Run case ``n`` in its own working folder; the problems found (none: it worked)."""
+    cwd = tmp / f"{n:02d}-{re.sub(r'[^a-z0-9]+', '-', key.lower())[:40]}"
     cwd.mkdir(parents=True)
     argv = shlex.split(case.args.format(tmp=cwd, **values))
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "120"}
@@ -338,7 +346,7 @@ def _run(key: str, case: Case, tmp: Path, values: dict[str, str]) -> tuple[str, 
         problems.append(f"exit status {res.returncode}: {res.stderr.strip()[-600:]}")
     if "Traceback" in res.stderr:
         problems.append("a traceback: " + res.stderr[-600:])
-    problems += [f"missing {f}" for f in case.files if not (cwd / f).is_file()]
+    problems += [f"missing {f}" for f in case.files if not any(cwd.glob(f))]
     if case.stdout and not re.search(case.stdout, res.stdout, re.M):
         problems.append(f"stdout does not match {case.stdout!r}: {res.stdout[:300]!r}")
     return key, problems
@@ -350,8 +358,9 @@ def test_documented_commands_run(tmp_path, known_warnings):
     """Each command of :data:`RUN`, two at a time (the machine's two cores)."""
     values = _values(known_warnings)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda kv: _run(*kv, tmp_path, values), RUN.items()))
+        cases = [(n, k, c) for n, (k, c) in enumerate(RUN.items())]
+        results = list(pool.map(lambda nkc: _run(*nkc, tmp_path, values), cases))
     failed = {k: p for k, p in results if p}
     assert not failed, "\n".join(f"{k}:\n  " + "\n  ".join(p) for k, p in failed.items())
-    route = json.loads(next(tmp_path.glob("*path-geojson*/path.geojson")).read_text())
+    route = json.loads(next(tmp_path.glob("*/path.geojson")).read_text())
     assert route["type"] in ("FeatureCollection", "Feature")
