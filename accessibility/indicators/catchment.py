@@ -34,6 +34,7 @@ demand reaches has ``R_j = NaN``, gives nothing, and is reported with a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,6 +516,47 @@ def apl(
     by_origin = pd.DataFrame(cols, index=demand.index)
     by_origin.index.name = C.ORIGIN_ID
     return CatchmentResult(by_origin, by_site, unreached)
+
+
+_GRID_ID = re.compile(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
+
+
+def _grid_corners(ids: pd.Index, *, what: str) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Lower-left corners (EPSG:3035) and the one resolution of Eurostat grid ids."""
+    found = [_GRID_ID.match(str(i)) for i in ids]
+    if None in found:
+        bad = ids[found.index(None)]
+        raise DataError(f"{what}: expected Eurostat grid ids (CRS3035RES<size>mN<y>E<x>): {bad!r}")
+    xyr = np.array([[int(m[3]), int(m[2]), int(m[1])] for m in found if m], dtype=np.int64)
+    xyr = xyr.reshape(-1, 3)
+    if len(set(xyr[:, 2])) > 1:
+        raise DataError(f"{what}: cells of several sizes ({sorted(set(xyr[:, 2]))} m) in one grid")
+    return xyr[:, 0], xyr[:, 1], int(xyr[0, 2]) if len(xyr) else 1
+
+
+def outside_demand(territory: pd.Series, buffer: pd.Series) -> pd.Series:
+    """The population of the buffer's grid cells that the territory's cells leave out.
+
+    ``territory`` and ``buffer`` are populations indexed by Eurostat grid id; the buffer's
+    cells (the census 1 km cells around the territory) hold the territory's, of the same
+    size or finer (Filosofi 200 m). Matching them by id would count the territory twice
+    on the 200 m grid (200 m ids never equal 1 km ids); instead each territory cell goes
+    to the buffer cell that holds it (from the corner in its id), and each buffer cell
+    keeps ``max(0, its population - that of the territory cells inside)``: nothing when
+    it is a territory cell, the people outside when it straddles the edge. Returns the
+    positive remainders by buffer cell id.
+    """
+    territory = _check_amounts(territory, what="territory demand", index_name="cell id")
+    buffer = _check_amounts(buffer, what="buffer demand", index_name="cell id")
+    tx, ty, t_res = _grid_corners(territory.index, what="territory demand")
+    b_res = _grid_corners(buffer.index, what="buffer demand")[2]
+    if len(territory) and len(buffer) and b_res % t_res:
+        raise DataError(f"buffer demand: {b_res} m cells cannot hold the territory's {t_res} m")
+    px, py = tx // b_res * b_res, ty // b_res * b_res
+    parent = [f"CRS3035RES{b_res}mN{y}E{x}" for x, y in zip(px, py, strict=True)]
+    inside = pd.Series(territory.to_numpy(), index=parent).groupby(level=0).sum()
+    left = (buffer - inside.reindex(buffer.index, fill_value=0.0)).clip(lower=0.0)
+    return left[left > 0]
 
 
 def standardise_population(counts: pd.DataFrame, consumption: Mapping[str, float]) -> pd.Series:

@@ -30,7 +30,13 @@ from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
 from accessibility.engine.travel_times import od_pairs
-from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
+from accessibility.indicators.catchment import (
+    apl,
+    drees_apl,
+    enhanced_two_step_fca,
+    outside_demand,
+    two_step_fca,
+)
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
 from accessibility.indicators.priority import (
@@ -364,11 +370,18 @@ def _supply_indicators(
 
     The demand includes the population of the buffer (census cells whose centre lies
     within it, outside the territory): the services near the edge also serve them, and
-    leaving them out would overstate the supply of the border cells.
+    leaving them out would overstate the supply of the border cells. Each buffer cell
+    adds only what the territory's cells inside it leave out (:func:`outside_demand`),
+    so the territory is counted once on the 1 km and the 200 m grid alike.
     """
     outside = census_points_in_area(area, paths=study.paths)
-    outside = outside[~outside[C.CELL_ID].isin(cells[C.CELL_ID])]
-    outside = outside[outside[C.POP_TOTAL] > 0]
+    # the territory's cells may be finer than the buffer's 1 km census cells (200 m
+    # grid): what each buffer cell adds is the population its territory cells leave out
+    left = outside_demand(
+        cells.set_index(C.CELL_ID)[C.POP_TOTAL], outside.set_index(C.CELL_ID)[C.POP_TOTAL]
+    )
+    outside = outside[outside[C.CELL_ID].isin(left.index)].copy()
+    outside[C.POP_TOTAL] = left.reindex(outside[C.CELL_ID]).to_numpy()
     demand_points_all = pd.concat(
         [
             points[[C.CELL_ID, C.POP_TOTAL, "geometry"]],
@@ -397,7 +410,10 @@ def _supply_indicators(
     supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
     per_unit = float(params["supply"][key]["consultations_per_practitioner"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # sites nobody reaches: reported in meta
+        # the matrix stops at limit_min: a cell with no site within it has no row, and
+        # an access of 0 by definition (not a data problem); "sites nobody reaches" and
+        # any other warning still reach the user
+        warnings.filterwarnings("ignore", r"\d+ origin\(s\) of the demand have no row", DataWarning)
         r2 = two_step_fca(times, demand, supply).by_origin
         r3 = enhanced_two_step_fca(times, demand, supply).by_origin
         ra = apl(times, demand, supply * per_unit, decay=drees_apl()).by_origin
