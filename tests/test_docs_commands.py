@@ -178,6 +178,22 @@ SAME_AS: dict[str, str] = {
 SKIP: dict[str, str] = {
     "make test": "the test suite itself (CI runs it through .ci/run)",
     "accessibility site | project | tour": "a heading naming three commands, each run above",
+    **dict.fromkeys(
+        (
+            "accessibility serve",
+            "accessibility serve --territory savoie --port 8080",
+            "accessibility serve --no-winter",
+            "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]",
+        ),
+        "starts a web server that runs until stopped: the command is run with its server "
+        "replaced (tests/test_app_api.py::test_serve_warns_off_loopback), the app it serves "
+        "by tests/test_app_api.py (TestClient) and tests/test_app_browser.py (uvicorn + "
+        "Chromium), and a real `serve` process by benchmarks/bench_app.py",
+    ),
+    "accessibility site --category france_services --new k --no-map": (
+        "the benchmark's command with k = 1 and 3 (benchmarks/bench_app.py runs it); "
+        "`site --category france_services --new 1` runs above"
+    ),
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
         "an example with the user's own territory file and regional extract (neither exists "
         "here); --network and territory files are tested in test_cli.py and test_territory.py"
