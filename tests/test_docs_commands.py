@@ -76,6 +76,7 @@ _RUN_FILES = tuple(
     )
     for f in names.split()
 )  # fmt: skip
+_PUBLISH = "accessibility publish --territory maurienne --database postgresql://publisher@host/observatoire"
 _SITE = "accessibility site --territory maurienne --category france_services --new 2 --model mclp"
 _SITE_OPTIONS = "[--candidates FILE] [--remove SERVICE_ID ...] [--out DIR] [--no-map]"
 _PROJECT = "accessibility project --territory maurienne --category childcare --at Valloire"
@@ -150,6 +151,19 @@ RUN: dict[str, Case] = {
             ("output/maurienne_tournees/tournee_france_services_saint-jean-de-maurienne.csv",),
         )
     ),
+    # publishing: {db} is the conninfo of the tests' throw-away PostGIS (tests/conftest_pg.py)
+    _PUBLISH: Case(
+        "publish --territory maurienne --database '{db}'",
+        ("output/maurienne/accessibilite_maurienne.qgs",
+         "output/maurienne_publication/accessibilite_maurienne_postgis.qgs"),
+        stdout=r"^(Published run|Run) [0-9a-f]{16} ",
+    ),
+    "accessibility publish --territory maurienne --scenario winter": Case(
+        "publish --territory maurienne --scenario winter --database '{db}'",
+        ("output/maurienne-winter/accessibilite_maurienne-winter.qgs",
+         "output/maurienne_publication/accessibilite_maurienne_postgis.qgs"),
+        stdout=r"^(Published run|Run) [0-9a-f]{16} ",
+    ),
 }
 
 #: Documented commands that are a command of :data:`RUN` written another way.
@@ -169,6 +183,12 @@ SAME_AS: dict[str, str] = {
     "accessibility validate --territory maurienne": _VALIDATE,
     "accessibility validate": _VALIDATE,
     "accessibility validate --territory T": _VALIDATE,
+    "accessibility publish": _PUBLISH,  # another database: PG* variables or a service
+    "accessibility publish --territory T": _PUBLISH,
+    "accessibility publish --territory maurienne": _PUBLISH,
+    "accessibility publish --territory maurienne --database service=observatoire": _PUBLISH,
+    "accessibility publish --territory maurienne --scenario winter --database "
+    "service=observatoire": "accessibility publish --territory maurienne --scenario winter",
     "accessibility site --category france_services --new 2 --model mclp --threshold 20": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
@@ -176,6 +196,12 @@ SAME_AS: dict[str, str] = {
 
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
+    "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
+        "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
+        "runs this command with the ids of its base and scenario publications"
+    ),
+    "accessibility publish --territory maurienne --database service=observatoire --compare "
+    "RUN_A RUN_B": "as the --compare line of the README (run ids of two publications)",
     "make test": "the test suite itself (CI runs it through .ci/run)",
     "accessibility site | project | tour": "a heading naming three commands, each run above",
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
@@ -361,9 +387,9 @@ def _run(n: int, key: str, case: Case, tmp: Path, values: dict[str, str]) -> tup
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_documented_commands_run(tmp_path, known_warnings):
+def test_documented_commands_run(tmp_path, known_warnings, postgis):
     """Each command of :data:`RUN`, two at a time (the machine's two cores)."""
-    values = _values(known_warnings)
+    values = {**_values(known_warnings), "db": postgis}
     with ThreadPoolExecutor(max_workers=2) as pool:
         cases = [(n, k, c) for n, (k, c) in enumerate(RUN.items())]
         results = list(pool.map(lambda nkc: _run(*nkc, tmp_path, values), cases))
