@@ -186,6 +186,13 @@ SKIP: dict[str, str] = {
         "validate on Corsica's Travel Mapping network and the national benchmark: minutes on "
         "2 cores; the same command runs above on the Maurienne"
     ),
+    "accessibility run --territory dep:90": (
+        "run end to end, with its exports, atlas and report checked, by "
+        "tests/test_france.py::test_run_on_a_small_departement_end_to_end (80 s: not twice)"
+    ),
+    "accessibility run --territory dep:XX": (
+        "a placeholder for any département (the page's text); dep:90 runs in test_france.py"
+    ),
     "accessibility validate --territory savoie": (
         "validate on Savoie (273 communes) with the national benchmark: minutes on 2 cores; "
         "the same command runs above on the Maurienne"

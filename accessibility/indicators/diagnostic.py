@@ -29,7 +29,7 @@ from accessibility.core import columns as C
 from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.engine.travel_times import od_matrix
+from accessibility.engine.travel_times import od_pairs
 from accessibility.indicators.catchment import (
     apl,
     drees_apl,
@@ -48,6 +48,7 @@ from accessibility.indicators.priority import (
     score,
     tier_of,
 )
+from accessibility.indicators.windows import WindowResult, window_indicators
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 
@@ -95,6 +96,9 @@ class DiagnosticMeta(TypedDict):
     """Per gamme, the equipment types found nowhere in the study area."""
     consultations_per_practitioner: float | None
     """The APL parameter; None without general practitioners."""
+    windows: dict[str, Any]
+    """Per category with opening hours: what the window indicators rest on
+    (:class:`~accessibility.indicators.windows.WindowResult`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,7 +208,7 @@ def run_diagnostic(
     params = dict(parameters or load_parameters())
     cells = layers.cells.copy()
     points = demand_points(cells)
-    present, absent = _nearest_times(study, cells, points, cats)
+    present, absent, windows = _nearest_times(study, cells, points, cats)
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
@@ -228,7 +232,7 @@ def run_diagnostic(
     with np.errstate(invalid="ignore", divide="ignore"):
         cells["share_65plus"] = cells[C.POP_65PLUS] / residents
         cells["share_under15"] = cells[C.POP_UNDER15] / residents
-    indicators = _indicator_rows(cats, present)
+    indicators = _indicator_rows(cats, present) + windows.indicators
     communes = layers.communes.join(_commune_table(cells, layers.communes, indicators),
                                     on=C.COMMUNE_CODE)  # fmt: skip
     cells = pd.concat([cells, score(cells, criteria, where="cells")], axis=1)
@@ -253,6 +257,7 @@ def run_diagnostic(
         "consultations_per_practitioner": params["supply"][gp_key]["consultations_per_practitioner"]
         if gp_key in present
         else None,
+        "windows": windows.meta,
     }
     return Diagnostic(
         cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=layers.cells.crs),
@@ -267,10 +272,13 @@ def run_diagnostic(
 
 def _nearest_times(
     study: Study, cells: pd.DataFrame, points: gpd.GeoDataFrame, cats: Mapping[str, Category]
-) -> tuple[list[str], list[str]]:
-    """Add each cell's time to the nearest service of every category that has one.
+) -> tuple[list[str], list[str], WindowResult]:
+    """Add each cell's time to the nearest service of every category that has one, and
+    the time-window indicators (:mod:`accessibility.indicators.windows`: the same
+    searches on the services open in each window).
 
-    Returns the categories computed and those without any service (a warning)."""
+    Returns the categories computed, those without any service (a warning) and the
+    window indicators."""
     services = study.layers.services
     present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
     absent = [k for k in cats if not cats[k].history and k not in present]
@@ -284,7 +292,10 @@ def _nearest_times(
     for key in present:
         cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
     log.info("times to %d categories for %d cells", len(present), len(cells))
-    return present, absent
+    windows = window_indicators(reach, svc, cats)
+    if windows.columns:  # one insertion (column by column, pandas warns of fragmentation)
+        cells[list(windows.columns)] = np.column_stack(list(windows.columns.values()))
+    return present, absent, windows
 
 
 def unreachable_column(column: str) -> str:
@@ -306,7 +317,8 @@ def _commune_table(
     w = cells[C.POP_TOTAL].to_numpy(dtype=float)
     code = cells[C.COMMUNE_CODE].to_numpy()
     value_cols = [
-        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
+        c for c in cells.columns
+        if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_", "hours_"))
     ]
     grouped = cells.groupby(C.COMMUNE_CODE)
     index = pd.Index(communes[C.COMMUNE_CODE])
@@ -321,7 +333,8 @@ def _commune_table(
         num = pd.Series(np.where(ok, v * w, 0.0)).groupby(code).sum()
         den = pd.Series(np.where(ok, w, 0.0)).groupby(code).sum()
         cols[col] = num / den.where(den > 0)
-        cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
+        if not col.startswith("hours_"):  # weekly hours are never missing (0: none)
+            cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
     for ind in indicators:
         col = ind["indicator"]
         far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
@@ -331,7 +344,8 @@ def _commune_table(
     # one frame at once (column by column, pandas warns of a fragmented frame)
     agg = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()}, index=index)
     for col in value_cols:
-        agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
+        if unreachable_column(col) in agg.columns:
+            agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
     residents = grouped["pop_resident"].sum() if "pop_resident" in cells.columns else None
     return agg.assign(
         resident_grid_population=agg["grid_population"]
@@ -381,7 +395,9 @@ def _supply_indicators(
         # buffer cells far from the numbered roads are expected; the territory's own
         # cells were already reported by the nearest-time step
         warnings.simplefilter("ignore", SnapWarning)
-        times = od_matrix(
+        # the reachable pairs only, float32 rounded up: the catchments' band edges
+        # weigh them as float64 times (see accessibility.engine.blocks.ceil_float32)
+        times = od_pairs(
             study.network,
             study.access_points(demand_points_all),
             study.access_points(sites),
@@ -389,7 +405,7 @@ def _supply_indicators(
             destination_id=C.SERVICE_ID,
             limit_min=limit,
             snap=study.snap,
-        ).dropna(subset=[C.TRAVEL_TIME_MIN])
+        )
     demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
     supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
     per_unit = float(params["supply"][key]["consultations_per_practitioner"])
