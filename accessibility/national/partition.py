@@ -1,5 +1,9 @@
 """Partitions: one département and its buffer of services and roads, as a study.
 
+An island's partitions (Corsica's two départements) take the whole island as buffer
+(:data:`~accessibility.national.inputs.ISLAND_BUFFER_KM`): routes there are long and
+winding, and a 30 km buffer changed the times of border communes.
+
 Owns :func:`partition_study`, which cuts a département out of the national inputs
 (:mod:`~accessibility.national.inputs`) as an ordinary
 :class:`~accessibility.engine.study.Study`: its communes and their cells, the services
@@ -34,6 +38,7 @@ from accessibility.national.inputs import (
     TRAVEL_MAPPING,
     NationalInputs,
     island_of,
+    partition_buffer_km,
 )
 from accessibility.network.build import largest_component
 from accessibility.network.graph import RoadNetwork
@@ -69,7 +74,8 @@ def partitions(inputs: NationalInputs) -> list[Partition]:
     return sorted(parts, key=lambda p: (-p.n_cells, p.departement))
 
 
-def partition_territory(inputs: NationalInputs, departement: str, name: str = "") -> Territory:
+def partition_territory(inputs: NationalInputs, departement: str, name: str = "",
+                        buffer_km: float | None = None) -> Territory:
     """The territory of a partition (no file of its own: its communes come from the
     national inputs)."""
     slug = f"dep-{departement.lower()}"
@@ -78,7 +84,7 @@ def partition_territory(inputs: NationalInputs, departement: str, name: str = ""
         name=name or f"Département {departement}",
         file=Path(f"<national partition {departement}>"),
         selectors={"departement": (departement,)},
-        buffer_km=inputs.buffer_km,
+        buffer_km=inputs.buffer_km if buffer_km is None else buffer_km,
         crs=CRS,
         sources=params.freeze({
             "census_grid": CENSUS_FOLDER,
@@ -128,15 +134,16 @@ def partition_study(inputs: NationalInputs, departement: str, name: str = "") ->
     cells = inputs.cells[inputs.cells[C.COMMUNE_CODE].isin(set(communes[C.COMMUNE_CODE]))]
     cells = cells.reset_index(drop=True)
     outline = communes.union_all()
+    buffer_m = partition_buffer_km(departement, inputs.buffer_km) * 1000.0
     svc = inputs.services
-    zone = outline.buffer(inputs.buffer_km * 1000.0)
+    zone = outline.buffer(buffer_m)
     near = np.sort(svc.sindex.query(zone, predicate="intersects"))
     svc = svc.iloc[near]
     services = svc[on_island(inputs, island, svc.geometry)].reset_index(drop=True)
     # the island's own network (Corsica's is read on Corsica only), clipped
-    area = outline.buffer(inputs.buffer_km * 1000.0 + NETWORK_MARGIN_M)
+    area = outline.buffer(buffer_m + NETWORK_MARGIN_M)
     net = clip_network(inputs.networks[island], area)
-    terr = partition_territory(inputs, departement, name)
+    terr = partition_territory(inputs, departement, name, buffer_m / 1000.0)
     layers = Layers(
         territory=terr, communes=communes, cells=cells, services=services,
         meta={"territory": terr.slug, "territory_name": terr.name, "grid": "census1km",

@@ -16,6 +16,7 @@ another worker by the scheduler; either way it computes the same result.
 from __future__ import annotations
 
 import logging
+import os
 import resource
 import secrets
 import time
@@ -70,6 +71,9 @@ class PartitionResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     peak_rss_gb: float = 0.0
+    """The peak memory (max RSS) of the process that ran it, so far."""
+    pid: int = 0
+    """The process that ran it (a worker, or this process)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +117,7 @@ def run_partition(spec: NationalSpec, departement: str) -> PartitionResult:
     messages = list(dict.fromkeys(f"{departement}: {w.message}" for w in caught))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     return PartitionResult(departement, cells, communes, diag.indicators, messages,
-                           time.perf_counter() - start, rss)
+                           time.perf_counter() - start, rss, os.getpid())
 
 
 def assemble(results: Iterable[PartitionResult], inputs: NationalInputs) -> NationalResult:
@@ -127,7 +131,7 @@ def assemble(results: Iterable[PartitionResult], inputs: NationalInputs) -> Nati
     report = pd.DataFrame([
         {"departement": r.departement, "cells": len(r.cells), "communes": len(r.communes),
          "seconds": round(r.seconds, 2), "peak_rss_gb": round(r.peak_rss_gb, 3),
-         "warnings": len(r.warnings)}
+         "pid": r.pid, "warnings": len(r.warnings)}
         for r in done
     ])
     return NationalResult(
