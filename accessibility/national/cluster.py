@@ -49,6 +49,9 @@ def make_client(
     """
     from distributed import Client, LocalCluster
 
+    quiet = logging.getLogger("distributed")
+    if quiet.getEffectiveLevel() > logging.DEBUG:  # -vv keeps Dask's own log lines
+        quiet.setLevel(logging.ERROR)  # (closing workers' "still alive, killing" etc.)
     if scheduler:
         try:
             return Client(scheduler, timeout=f"{timeout_s}s")
