@@ -143,3 +143,25 @@ def test_national_options_are_refused_outside_the_national_run():
     assert r.exit_code == 2 and "971" in r.output
     r = runner.invoke(main, ["run", "-t", "france", "--serial", "--workers", "2"])
     assert r.exit_code == 2 and "--serial" in r.output
+
+
+def test_atlas_tables_by_hand():
+    from accessibility.national.exports import atlas_tables
+
+    res = _result()
+    cells = res.cells.rename(columns={"time_x_min": "time_france_services_min"})
+    communes = res.communes.assign(priority_tier=["Priorité 1", "", "", "Priorité 1"])
+    res = NationalResult(cells, communes, res.indicators, res.departements, res.partitions, [])
+    deps, epcis, geometry = atlas_tables(res)
+    d = deps.set_index("dep")
+    assert d.loc["01", "nom"] == "Ain" and d.loc["01", "population"] == 400.0
+    assert d.loc["01", "france_services_mean_min"] == pytest.approx(25.0)
+    assert d.loc["01", "france_services_share_over_20"] == pytest.approx(300 / 400)
+    assert d.loc["01", "france_services_share_over_30"] == 0.0  # 30 min is not over 30
+    assert d.loc["02", "france_services_share_over_30"] == 1.0  # 40 min and unreachable
+    assert d.loc["01", "priority_share"] == pytest.approx(100 / 400)
+    assert d.loc["02", "priority_share"] == pytest.approx(400 / 600)
+    e = epcis.set_index("epci")
+    assert e.loc["E1", "dep"] == "02"  # 200 of its 300 people live in 02
+    assert e.loc["E1", "france_services_mean_min"] == pytest.approx(30.0)
+    assert list(geometry.columns) == ["dep", "epci", "geometry"] and len(geometry) == 4

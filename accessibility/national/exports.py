@@ -128,3 +128,63 @@ def write_national(result: NationalResult, folder: Path, *, labels: dict[str, st
     written["partitions"] = folder / "partitions.csv"
     result.partitions.to_csv(written["partitions"], index=False)
     return written
+
+
+#: The categories of the national atlas page's headline indicators.
+ATLAS_CATEGORIES = ("france_services", "general_practitioner", "emergency")
+PRIORITY_1 = "Priorité 1"
+
+
+def _headlines(cells: pd.DataFrame, communes: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per ``key`` (``dep`` or ``epci``): population, mean time and share of people more
+    than 20 / 30 min away (no service reached counts as more) for the atlas categories,
+    and the share of people in « Priorité 1 » communes."""
+    w = cells[C.POP_TOTAL].astype(float)
+    cols: dict[str, pd.Series] = {"population": w.groupby(cells[key]).sum()}
+    for cat in ATLAS_CATEGORIES:
+        col = f"time_{cat}_min"
+        if col not in cells.columns:
+            continue
+        t = cells[col].astype(float)
+        ok = t.notna()
+        cols[f"{cat}_mean_min"] = ((t.where(ok, 0.0) * w).groupby(cells[key]).sum()
+                                   / w.where(ok, 0.0).groupby(cells[key]).sum())
+        for m in (20, 30):
+            over = ~(t <= m)
+            cols[f"{cat}_share_over_{m}"] = (w.where(over, 0.0).groupby(cells[key]).sum()
+                                             / cols["population"])
+    if "priority_tier" in communes.columns:
+        first = communes.set_index(C.COMMUNE_CODE)["priority_tier"] == PRIORITY_1
+        in_p1 = cells[C.COMMUNE_CODE].map(first).fillna(False).astype(bool)
+        cols["priority_share"] = w.where(in_p1, 0.0).groupby(cells[key]).sum() / cols[
+            "population"]
+    out = pd.DataFrame(cols)
+    out.index.name = key
+    return out.reset_index()
+
+
+def atlas_tables(result: NationalResult) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """The national atlas page's tables (``outputs/maps/national.py``'s contract): per
+    département (``dep``, ``nom``, ``population``, headline columns), per EPCI (``epci``,
+    ``nom``, ``dep`` = the département holding most of its people, ...) and the communes'
+    geometry with ``dep`` and ``epci``."""
+    import geopandas as gpd
+
+    communes = result.communes
+    cells = pd.DataFrame(result.cells.drop(columns="geometry")).rename(
+        columns={"departement": "dep"})
+    cells["epci"] = cells[C.COMMUNE_CODE].map(communes.set_index(C.COMMUNE_CODE)[C.EPCI_CODE])
+    deps = _headlines(cells, communes, "dep")
+    names = result.departements.set_index("departement")["departement_name"]
+    deps.insert(1, "nom", deps["dep"].map(names))
+    epcis = _headlines(cells, communes, "epci")
+    epci_names = communes.drop_duplicates(C.EPCI_CODE).set_index(C.EPCI_CODE)[C.EPCI_NAME]
+    epcis.insert(1, "nom", epcis["epci"].map(epci_names))
+    people = cells.groupby(["epci", "dep"])[C.POP_TOTAL].sum().reset_index()
+    main_dep = people.sort_values([C.POP_TOTAL, "dep"], ascending=[False, True]
+                                  ).drop_duplicates("epci").set_index("epci")["dep"]
+    epcis.insert(2, "dep", epcis["epci"].map(main_dep))
+    geometry = gpd.GeoDataFrame(
+        {"dep": communes["departement"].to_numpy(), "epci": communes[C.EPCI_CODE].to_numpy()},
+        geometry=communes.geometry.to_numpy(), crs=communes.crs)
+    return deps, epcis, geometry

