@@ -29,7 +29,19 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update && apt-get install -y --no-install-recommends chromium
 
-test: $(STAMP) $(CHROMIUM)
+# PostgreSQL 15 + PostGIS and QGIS's Python for the publishing tests (tests/conftest_pg.py
+# starts a throw-away cluster; tests/test_qgis.py opens the projects with QGIS): Debian's
+# packages, installed only when missing.
+POSTGIS := /usr/lib/postgresql/15/lib/postgis-3.so
+QGIS_PY := /usr/lib/python3/dist-packages/qgis/__init__.py
+
+$(POSTGIS):
+	apt-get update && apt-get install -y --no-install-recommends postgresql-15 postgresql-15-postgis-3
+
+$(QGIS_PY):
+	apt-get update && apt-get install -y --no-install-recommends qgis python3-qgis
+
+test: $(STAMP) $(CHROMIUM) $(POSTGIS) $(QGIS_PY)
 	$(BIN)/ruff check accessibility tests benchmarks scripts
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 

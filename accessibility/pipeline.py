@@ -1,8 +1,8 @@
 """Pipeline: a study (a territory's layers and road network) and the main job.
 
 Owns: :func:`open_study` (which builds the :class:`~accessibility.engine.study.Study`,
-re-exported here) and :func:`run_job` (diagnostic, scenarios,
-exports, atlas and report in one call). Orchestrates every layer below it; only the
+re-exported here) and :func:`run_job` (diagnostic, scenarios, exports, atlas and report
+with its « Pistes d'implantation » in one call). Orchestrates every layer below it; only the
 command line sits above.
 """
 
@@ -181,9 +181,12 @@ def run_job(
             maps = build_atlas(study, diag, stage["maps"], comparison_cells=cells_compare)
         if report:
             from accessibility.outputs.report import build_report
+            from accessibility.planning.pistes import siting_options
 
             say("report")
-            rapport = build_report(study, diag, stage["maps"], scenarios=scenario_results)
+            pistes = siting_options(study, diag, scenario=scenario and Path(scenario).stem)
+            rapport = build_report(study, diag, stage["maps"], scenarios=scenario_results,
+                                   pistes=pistes)
     exports = {k: stage.final(v) for k, v in exports.items()}
     maps = {k: stage.final(v) for k, v in maps.items()}
     rapport = stage.final(rapport) if rapport is not None else None

@@ -15,6 +15,9 @@ import pytest
 
 from accessibility.core.paths import Paths, default_paths
 
+#: the throw-away PostgreSQL/PostGIS cluster and QGIS's Python (issue 16)
+pytest_plugins = ["conftest_pg"]
+
 
 @pytest.fixture(scope="session")
 def paths() -> Paths:

@@ -84,7 +84,9 @@ def write_exports(study: Study, diagnostic: Diagnostic, folder: Path) -> dict[st
     * the same tables as CSV (UTF-8; geometry as lon/lat of a point) and the spatial ones
       as GeoJSON (WGS84);
     * ``dictionnaire_des_donnees.csv`` and ``data_dictionary.md``: every column with its
-      meaning in French and English, unit, source and vintage.
+      meaning in French and English, unit, source and vintage;
+    * ``accessibilite_<territory>.qgs``: a QGIS project on the GeoPackage (the atlas's
+      classes and colours, French layer names, the dictionary as field aliases).
     """
     import pyogrio
 
@@ -117,6 +119,12 @@ def write_exports(study: Study, diagnostic: Diagnostic, folder: Path) -> dict[st
     dictionary.to_csv(folder / "dictionnaire_des_donnees.csv", index=False)
     written["dictionary"] = folder / "dictionnaire_des_donnees.csv"
     _dictionary_markdown(dictionary, str(study.layers.territory.name), folder)
+    from accessibility.outputs.publish.qgis import write_run_projects  # the QGIS project
+
+    written["qgis"] = write_run_projects(
+        gpkg, {**spatial, **tables, "data_dictionary": dictionary}, dictionary,
+        {k: c.label for k, c in cats.items()},
+        title=f"Accessibilité — {study.layers.territory.name}")
     return written
 
 

@@ -4,7 +4,9 @@
 :class:`~accessibility.indicators.diagnostic.Diagnostic` and writes, in French, a self-contained
 HTML page (its PNG figures are embedded as base64, and also saved in ``figures/``
 beside it): key figures, static maps, the EPCI table, the priority communes with their
-reasons, the siting scenarios and the sources with their vintages and licences.
+reasons, the « Pistes d'implantation » (:mod:`accessibility.outputs.report_pistes`), the
+siting scenarios and the sources with their vintages and licences. Every map draws the
+roads (:mod:`accessibility.outputs.maps.roads`) over the communes.
 
 The PDF is printed from the same HTML by WeasyPrint (an optional dependency, which
 needs the Pango library of the system): when it is missing, only the HTML is written
@@ -46,6 +48,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
     service_styles,
     time_classes,
 )
+from accessibility.outputs.maps.roads import draw_roads, road_lines
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -263,7 +266,7 @@ def time_map(
     *,
     title: str,
     threshold_min: float,
-    bins: Sequence[float] = TIME_BINS_MIN,
+    bins: Sequence[float] = TIME_BINS_MIN, roads: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Communes coloured by a time column (the atlas' classes, :func:`time_classes`),
     beyond-threshold hatched.
@@ -296,21 +299,17 @@ def time_map(
             label=f"au-delà du seuil ({num(threshold_min)}\u00a0min)",
         )
     )
-    ax.legend(
-        handles=handles,
-        title="Temps moyen en voiture\n(moyenne communale)",
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-    )
+    handles += _road_handles(draw_roads(ax, roads, communes.crs))
+    ax.legend(handles=handles, title="Temps moyen en voiture\n(moyenne communale)",
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9,
+              frameon=False)
     ax.set_title(title, fontsize=11)
     _scale_bar(ax, communes)
     return fig
 
 
-def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int = 10) -> Figure:
+def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int = 10,
+                 roads: gpd.GeoDataFrame | None = None) -> Figure:
     """Communes coloured by priority score (the atlas' classes, :func:`priority_classes`);
     the ``top`` first are numbered by rank."""
     classes = priority_classes(communes["priority_score"].fillna(0))
@@ -335,28 +334,23 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
         Patch(facecolor=classes.colors[i], edgecolor="grey", label=classes.labels[i])
         for i in range(len(classes.labels))
         if (classes.index == i).any()
-    ]
-    ax.legend(
-        handles=handles,
-        title="Score de priorité\n(n° = rang)",
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-    )
+    ] + _road_handles(draw_roads(ax, roads, communes.crs))
+    ax.legend(handles=handles, title="Score de priorité\n(n° = rang)", loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=False)
     ax.set_title("Communes prioritaires", fontsize=11)
     _scale_bar(ax, communes)
     return fig
 
 
 def services_map(
-    communes: gpd.GeoDataFrame, services: gpd.GeoDataFrame, labels: Mapping[str, str]
+    communes: gpd.GeoDataFrame, services: gpd.GeoDataFrame, labels: Mapping[str, str],
+    roads: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Locations of the main services (:data:`SERVICE_MARKERS`) over the communes, in the
     atlas' colours and markers (:func:`service_styles`)."""
     fig, ax = _base_axes(communes)
     communes.plot(ax=ax, facecolor="#f2f2f2", edgecolor="grey", linewidth=0.4)
+    roads_drawn = _road_handles(draw_roads(ax, roads, communes.crs))
     x0, y0, x1, y1 = communes.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
     styles = service_styles(service_order(services[C.CATEGORY], list(load_categories())))
@@ -372,23 +366,24 @@ def services_map(
             color=colour,
             edgecolor="black",
             linewidth=0.4,
-            markersize=45,
+            markersize=45, zorder=2,
             label=f"{labels.get(key, key)} ({num(n_in)} dans le territoire)",
         )
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        fontsize=8,
-        frameon=False,
-        title="Services (forme et couleur)",
-        title_fontsize=9,
-        ncol=2,
-    )
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0], *roads_drawn], loc="upper center",
+              bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False,
+              title="Services (forme et couleur)", title_fontsize=9, ncol=2)
     ax.set_title("Localisation des principaux services", fontsize=11)
     _scale_bar(ax, communes)
     return fig
+
+
+def _road_handles(drawn: Sequence[tuple[str, float, str]]) -> list[Any]:
+    """Legend entries of the roads drawn (:func:`draw_roads`)."""
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], color=c, linewidth=w, label=lab) for lab, w, c in drawn]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -484,6 +479,7 @@ def build_report(
     scenarios: Sequence[ScenarioResult] = (),
     pdf: bool = True,
     top: int = 15,
+    pistes: Any = None,
 ) -> Path:
     """Write ``rapport.html`` (and ``rapport.pdf`` when possible) into ``out_dir``.
 
@@ -505,6 +501,9 @@ def build_report(
     top
         Number of priority communes listed (all communes with a positive score when
         fewer).
+    pistes
+        The « Pistes d'implantation »
+        (:func:`accessibility.planning.pistes.siting_options`); None leaves them out.
 
     Returns
     -------
@@ -516,9 +515,11 @@ def build_report(
         if not isinstance(s, ScenarioResult):
             raise DataError(f"scenarios: expected ScenarioResult items, got {type(s).__name__}")
     notes = _notes(study, diagnostic)
+    roads = road_lines(study.network, study.layers.communes)
     context = {
         **_summary_context(study, diagnostic, notes, top),
-        "figures": _report_figures(study, diagnostic, notes, out_dir, top),
+        "figures": _report_figures(study, diagnostic, notes, out_dir, top, roads),
+        "pistes": _pistes(pistes, study, out_dir, roads),
         "scenarios": [
             {
                 "title": s.title,
@@ -538,6 +539,13 @@ def build_report(
     if not (pdf and write_pdf(path, pdf_path)):
         pdf_path.unlink(missing_ok=True)  # never leave the PDF of an earlier report
     return path
+
+
+def _pistes(pistes: Any, study: Study, out_dir: Path, roads: gpd.GeoDataFrame) -> Any:
+    """The « Pistes d'implantation » section's context (None: no section)."""
+    from accessibility.outputs.report_pistes import pistes_context
+
+    return None if pistes is None else pistes_context(pistes, study, out_dir, roads, _figure)
 
 
 def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
@@ -576,7 +584,8 @@ def _service_note(services: gpd.GeoDataFrame, key: str) -> str:
 
 
 def _report_figures(
-    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], out_dir: Path, top: int
+    study: Study, diagnostic: Diagnostic, notes: Mapping[str, Any], out_dir: Path, top: int,
+    roads: gpd.GeoDataFrame | None = None,
 ) -> list[dict[str, str]]:
     """The report's maps: time per mapped category, priorities, services."""
     communes, services = diagnostic.communes, study.layers.services
@@ -588,7 +597,7 @@ def _report_figures(
             continue
         label = _label(diagnostic.indicators, key)
         fig = time_map(communes, col, title=f"Temps d'accès : {label}",
-                       threshold_min=float(th[col]))
+                       threshold_min=float(th[col]), roads=roads)
         caption = (
             f"Temps moyen d'accès en voiture : {label} (hachuré : au-delà de "
             f"{num(th[col])}\u00a0min). Source : {base_caption} "
@@ -602,7 +611,7 @@ def _report_figures(
             "data/indicators/priority.toml) ; les numéros sont les rangs de la liste "
             f"ci-dessous. Source : {base_caption}"
         )
-        fig = priority_map(communes, diagnostic.priority, top=min(top, 10))
+        fig = priority_map(communes, diagnostic.priority, top=min(top, 10), roads=roads)
         figures.append(_figure("priorites", fig, caption, "Carte des communes prioritaires",
                                out_dir))
     labels = {k: _label(diagnostic.indicators, k) for k in SERVICE_MARKERS}
@@ -613,7 +622,7 @@ def _report_figures(
         + " ; ".join(f"{labels[k]} : {_service_note(services, k)}" for k in shown)
         + f". Contours : IGN Admin Express {notes['poly_vintage']}."
     )
-    figures.append(_figure("services", services_map(communes, services, labels), caption,
+    figures.append(_figure("services", services_map(communes, services, labels, roads), caption,
                            "Carte de localisation des principaux services", out_dir))
     return figures
 

@@ -3,7 +3,8 @@
 Owns: facility-location models (:mod:`.siting`), road and service scenarios and the
 seasons (:mod:`.scenarios`), candidate sites (:mod:`.candidates`), the before/after
 arithmetic (:mod:`.changes`), site scenarios and the choice of new sites
-(:mod:`.sites`), the project sheet (:mod:`.project`), itinerant tours (:mod:`.tours`,
+(:mod:`.sites`), the report's best new sites (:mod:`.pistes`), the project sheet
+(:mod:`.project`), itinerant tours (:mod:`.tours`,
 its inputs, solver and comparison in :mod:`.tour_inputs`, :mod:`.tour_solver`,
 :mod:`.tour_compare`; a territory's tour in :mod:`.itinerant`), and the plain result
 types the outputs render (:mod:`.results`). Computes; never renders (no HTML, maps or
@@ -31,6 +32,7 @@ _PUBLIC = {
     "evaluate_scenario": "accessibility.planning.sites",
     "choose_sites": "accessibility.planning.sites",
     "project_sheet": "accessibility.planning.project",
+    "siting_options": "accessibility.planning.pistes",
     "plan_itinerant_tour": "accessibility.planning.itinerant",
     "plan_tour": "accessibility.planning.tours",
 }

@@ -63,6 +63,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (re-exported names)
     service_styles,
 )
 from accessibility.outputs.maps.pages import render_offline, save_map, write_index  # noqa: F401
+from accessibility.outputs.maps.roads import add_roads, road_lines
 
 if TYPE_CHECKING:
     from accessibility.engine.study import Study
@@ -71,18 +72,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _roads(m: folium.Map, roads: gpd.GeoDataFrame | None) -> None:
+    """The roads context layer, when given, on a new map (under the data)."""
+    if roads is not None:
+        add_roads(m, roads)
+
+
 # --- 1. access times --------------------------------------------------------------------
 
 
 def access_map(
     diagnostic: Diagnostic, *, categories: Sequence[str] | None = None,
     default: str = DEFAULT_CATEGORY, m: folium.Map | None = None, attribution: str = "",
-    far: gpd.GeoDataFrame | None = None,
+    far: gpd.GeoDataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Minutes to the nearest service of each category: 1 km cells over communes.
 
     ``far``: cells far from the road network, drawn as the reliability overlay
-    (:func:`add_reliability_layer`).
+    (:func:`add_reliability_layer`). ``roads``: the roads context layer
+    (:func:`~accessibility.outputs.maps.roads.road_lines`), drawn under the data.
 
     One switchable layer per category (radio buttons), ``default`` shown first; each
     has its legend (classes :data:`TIME_BINS_MIN`, the category's threshold marked).
@@ -99,6 +107,7 @@ def access_map(
     if m is None:
         m = new_map(communes, title=MAP_TITLES_FR["acces"], caption=MAP_CAPTIONS_FR["acces"],
                     attribution=attribution)
+        _roads(m, roads)
         add_town_labels(m, communes)
     gc = _wgs84(_commune_layer_props(communes), where="communes", simplify_m=20)
     gx = _wgs84(cells[[C.POP_TOTAL, "geometry"]], where="cells")
@@ -170,7 +179,7 @@ def add_reliability_layer(m: folium.Map, far: gpd.GeoDataFrame) -> folium.Map:
 def services_map(
     services: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *,
     show: Sequence[str] = DEFAULT_SERVICE_LAYERS, m: folium.Map | None = None,
-    attribution: str = "",
+    attribution: str = "", roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Every service as a circle marker, one layer per category; commune and EPCI outlines.
 
@@ -183,6 +192,7 @@ def services_map(
     if m is None:
         m = new_map(communes, title=MAP_TITLES_FR["services"],
                     caption=MAP_CAPTIONS_FR["services"], attribution=attribution)
+        _roads(m, roads)
         add_outlines(m, communes)
         add_town_labels(m, communes)
     g = _wgs84(services, where="services")
@@ -233,7 +243,7 @@ def services_map(
 
 
 def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
-                 attribution: str = "") -> folium.Map:
+                 attribution: str = "", roads: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Priority communes coloured by score; popup with rank, score and reasons."""
     communes = diagnostic.communes
     require_columns(communes, [C.COMMUNE_CODE, C.COMMUNE_NAME, "priority_score", "reasons"],
@@ -242,6 +252,7 @@ def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
     if m is None:
         m = new_map(communes, title=MAP_TITLES_FR["priorites"],
                     caption=MAP_CAPTIONS_FR["priorites"], attribution=attribution)
+        _roads(m, roads)
         add_town_labels(m, communes)
     score = communes["priority_score"].astype(float)
     classes = priority_classes(score)
@@ -280,7 +291,7 @@ def priority_map(diagnostic: Diagnostic, *, m: folium.Map | None = None,
 def isochrones_map(
     study: Study, *, categories: Sequence[str] = ("france_services", "hospital"),
     minutes: Sequence[float] = (10, 20, 30), m: folium.Map | None = None,
-    attribution: str = "",
+    attribution: str = "", roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Areas within each number of ``minutes`` of the nearest site of each category."""
     from accessibility.engine.isochrones import isochrones
@@ -290,6 +301,7 @@ def isochrones_map(
     if m is None:
         m = new_map(communes, title=MAP_TITLES_FR["isochrones"],
                     caption=MAP_CAPTIONS_FR["isochrones"], attribution=attribution)
+        _roads(m, roads)
         add_outlines(m, communes, epci=False)
         add_town_labels(m, communes)
     colors = color_brewer("YlGnBu", max(len(minutes), 3))[::-1][: len(minutes)]
@@ -337,6 +349,7 @@ def scenario_map(
     label: str = "Nouveau site", threshold_min: float | None = None,
     m: folium.Map | None = None, attribution: str = "",
     title: str | None = None, caption: str | None = None, change: str = "gain",
+    roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Before / after access times of a scenario, and the time gained (or lost) per cell.
 
@@ -357,6 +370,8 @@ def scenario_map(
         Name of the new sites in the legend.
     threshold_min
         Threshold marked in the time legend.
+    roads
+        The roads context layer (:func:`~accessibility.outputs.maps.roads.road_lines`).
     """
     _check_scenario_input(cells_before_after, sites_existing, sites_new, change)
     before = cells_before_after["time_before_min"].astype(float)
@@ -368,6 +383,7 @@ def scenario_map(
                     title=title or MAP_TITLES_FR["scenarios"],
                     caption=caption or MAP_CAPTIONS_FR["scenarios"],
                     attribution=attribution)
+        _roads(m, roads)
         if communes is not None:
             add_outlines(m, communes, epci=False)
             if C.POPULATION in communes.columns:
@@ -467,16 +483,17 @@ def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
     attr_iso = attribution_fr(study, ["france_services", "hospital"])
     from accessibility.validation.coverage import far_cells
 
+    roads = road_lines(study.network, layers.communes)
     maps = {
         "acces": access_map(diagnostic, attribution=attr_all,
-                            far=far_cells(study.network, layers.cells)),
+                            far=far_cells(study.network, layers.cells), roads=roads),
         "services": services_map(layers.services, diagnostic.communes,
-                                 attribution=attr_all),
-        "priorites": priority_map(diagnostic, attribution=attr_all),
-        "isochrones": isochrones_map(study, attribution=attr_iso),
+                                 attribution=attr_all, roads=roads),
+        "priorites": priority_map(diagnostic, attribution=attr_all, roads=roads),
+        "isochrones": isochrones_map(study, attribution=attr_iso, roads=roads),
     }
     if scenario is not None and scenario_sites is not None:
-        maps["scenarios"] = scenario_map(scenario, *scenario_sites,
+        maps["scenarios"] = scenario_map(scenario, *scenario_sites, roads=roads,
                                          communes=diagnostic.communes, attribution=attr_all)
     titles: dict[str, str] = {}
     captions: dict[str, str] = {}
@@ -491,7 +508,7 @@ def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
                           "allongement par carreau (gris : inaccessible).")
         maps[name] = scenario_map(
             cells, svc, empty, communes=diagnostic.communes, attribution=attr_all,
-            change="loss", title=titles[name], caption=captions[name],
+            change="loss", title=titles[name], caption=captions[name], roads=roads,
         )
     paths = {k: save_map(m, out_dir / f"{k}.html") for k, m in maps.items()}
     paths["index"] = write_index(paths, out_dir, territory_name=str(layers.territory.name),
