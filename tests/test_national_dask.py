@@ -189,3 +189,23 @@ def test_a_border_commune_gets_the_same_times_as_with_a_large_buffer(
     assert list(partition.columns) == list(wide.columns)
     np.testing.assert_allclose(partition.to_numpy(float), wide.to_numpy(float), rtol=0,
                                atol=1e-9)
+
+
+def test_partitions_are_submitted_with_retries_and_a_failure_names_its_task(spec, client):
+    from accessibility.national.run import PartitionError
+
+    futures = submit_partitions(client, spec, partitions(shared_inputs(spec))[:1], retries=2)
+    key = futures[0].key
+    retries = None
+    for _ in range(100):  # the graph reaches the scheduler asynchronously
+        retries = client.run_on_scheduler(
+            lambda dask_scheduler: getattr(dask_scheduler.tasks.get(key), "retries", None))
+        if retries is not None:
+            break
+        time.sleep(0.05)
+    client.cancel(futures)
+    assert retries == 2
+    tries = client.submit(lambda: 1 / 0, retries=1, key="partition-boom")
+    with pytest.raises(PartitionError, match="partition-boom failed after its retries "
+                       r"\(ZeroDivisionError"):
+        collect([tries])

@@ -29,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from accessibility.core import columns as C
+from accessibility.core.errors import AccessibilityError
 from accessibility.core.paths import Paths, default_paths
 from accessibility.indicators.diagnostic import run_diagnostic
 from accessibility.national.inputs import (
@@ -40,6 +41,10 @@ from accessibility.national.inputs import (
 from accessibility.national.partition import Partition, partition_study, partitions
 
 log = logging.getLogger(__name__)
+
+class PartitionError(AccessibilityError):
+    """A partition failed on every try (or its workers kept dying)."""
+
 
 #: How many times a failed partition is run again.
 DEFAULT_RETRIES = 2
@@ -176,7 +181,13 @@ def collect(futures: list[Any], *, on_done: Callable[[PartitionResult], None] | 
 
     results = []
     for future in as_completed(futures):
-        result = future.result()
+        try:
+            result = future.result()
+        except Exception as exc:  # the task failed all its tries: name the partition
+            raise PartitionError(
+                f"national run: partition {future.key} failed after its retries "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         results.append(result)
         if on_done:
             on_done(result)
