@@ -37,7 +37,7 @@ from accessibility.validation.national import MINISTRY_SHARES
 
 
 def _run(spec: NationalSpec, workers: int, inputs) -> tuple[float, object]:
-    client = make_client(n_workers=workers, dashboard=False)
+    client = make_client(n_workers=workers)
     try:
         client.wait_for_workers(workers)
         t = time.perf_counter()

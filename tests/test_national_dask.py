@@ -53,7 +53,7 @@ def serial(spec):
 
 @pytest.fixture(scope="module")
 def client():
-    c = make_client(n_workers=2, dashboard=False)
+    c = make_client(n_workers=2)
     yield c
     close_client(c)
 

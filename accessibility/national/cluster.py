@@ -38,7 +38,6 @@ def make_client(
     *,
     n_workers: int | None = None,
     memory_limit: str = "auto",
-    dashboard: bool = True,
     timeout_s: float = 30.0,
 ) -> Any:
     """A :class:`distributed.Client`: on a new local cluster (``n_workers`` single-threaded
@@ -68,7 +67,9 @@ def make_client(
         threads_per_worker=1,
         processes=True,
         memory_limit=memory_limit,
-        dashboard_address=":0" if dashboard else None,
+        # a free port (":0"): several clusters on one machine never collide; None
+        # would still open the default 8787
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)
