@@ -24,6 +24,7 @@ _PUBLIC = {
     "Diagnostic": "accessibility.indicators.diagnostic",
     "nearest": "accessibility.engine.travel_times",
     "od_matrix": "accessibility.engine.travel_times",
+    "od_pairs": "accessibility.engine.travel_times",
     "route": "accessibility.engine.travel_times",
     "isochrones": "accessibility.engine.isochrones",
     "RoadNetwork": "accessibility.network.graph",

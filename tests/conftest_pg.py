@@ -17,6 +17,7 @@ Missing packages are a failure, never a skip: the README's ``make test`` install
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -96,3 +97,22 @@ def qgis_python() -> Path:
     if not QGIS_PYTHON.exists() or not QGIS_MODULE.exists():
         _missing(f"QGIS's Python bindings ({QGIS_MODULE}, Debian packages qgis python3-qgis)")
     return QGIS_PYTHON
+
+
+@pytest.fixture(scope="session")
+def read_qgis(qgis_python):
+    """``read_qgis(project)``: what QGIS's own reader loads from a project file (layers,
+    validity, renderer classes, aliases, abstracts; see tests/qgis_read.py), run in
+    QGIS's Python, headless."""
+    reader = Path(__file__).parent / "qgis_read.py"
+
+    def read(project: Path) -> dict:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        env.pop("PYTHONPATH", None)
+        done = subprocess.run([str(qgis_python), str(reader), str(project)],
+                              capture_output=True, text=True, env=env, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout[done.stdout.index('{"read"'):])
+
+    return read

@@ -13,7 +13,6 @@ import pandas as pd
 import psycopg
 import pytest
 from click.testing import CliRunner
-from test_qgis import read_with_qgis
 
 from accessibility.cli import main
 from accessibility.pipeline import run_job
@@ -51,7 +50,7 @@ def _cli(args, monkeypatch, where):
     return result.output
 
 
-def test_publish_compare_and_qgis_on_the_maurienne(runs, postgis, qgis_python, monkeypatch,
+def test_publish_compare_and_qgis_on_the_maurienne(runs, postgis, read_qgis, monkeypatch,
                                                    tmp_path):
     base, scen = runs / "base", runs / "scenario"
     out = _cli(["publish", "--territory", "maurienne", "--database", postgis, "--from",
@@ -91,7 +90,7 @@ def test_publish_compare_and_qgis_on_the_maurienne(runs, postgis, qgis_python, m
     # the QGIS projects: beside the GeoPackage (written by run) and on the PostGIS views
     for qgs in (gpkg.with_suffix(".qgs"), tmp_path / "output" / "maurienne_publication" /
                 "accessibilite_maurienne_postgis.qgs"):
-        loaded = read_with_qgis(qgis_python, qgs)
+        loaded = read_qgis(qgs)
         assert len(loaded["layers"]) == 11
         assert [x["name"] for x in loaded["layers"] if not x["valid"]] == []
         cells = next(x for x in loaded["layers"]

@@ -6,9 +6,6 @@ aliases; on a hand-made GeoPackage and on the PostGIS views of a hand-made publi
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -27,19 +24,7 @@ from accessibility.outputs.publish.qgis import (
 )
 from accessibility.outputs.publish.source import SPATIAL_LAYERS
 
-READER = Path(__file__).parent / "qgis_read.py"
 LABELS = {"france_services": "France Services"}
-
-
-def read_with_qgis(python: Path, project: Path) -> dict:
-    """What QGIS loads from ``project`` (see tests/qgis_read.py)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run([str(python), str(READER), str(project)], capture_output=True,
-                          text=True, env=env, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
-    return json.loads(out[out.index('{"read"'):])
 
 
 def _gpkg(folder: Path, pub) -> Path:
@@ -64,13 +49,13 @@ def test_time_classes_are_the_atlas_classes_with_left_closed_limits():
     assert next(i for i, (lo, hi, *_) in enumerate(ranges) if lo < 6.99 <= hi) == 0
 
 
-def test_gpkg_project_opens_in_qgis_with_styles_and_aliases(tmp_path, qgis_python):
+def test_gpkg_project_opens_in_qgis_with_styles_and_aliases(tmp_path, read_qgis):
     pub = small_publication()
     gpkg = _gpkg(tmp_path, pub)
     frames = {**pub.spatial, **pub.tables, "data_dictionary": pub.dictionary}
     qgs = write_run_projects(gpkg, frames, pub.dictionary, LABELS, title="Test")
     assert qgs == tmp_path / "accessibilite_test.qgs"
-    loaded = read_with_qgis(qgis_python, qgs)
+    loaded = read_qgis(qgs)
     assert loaded["read"] is True
     layers = {x["name"]: x for x in loaded["layers"]}
     assert len(layers) == len(project_layers(frames, pub.dictionary, LABELS))
@@ -93,7 +78,7 @@ def test_gpkg_project_opens_in_qgis_with_styles_and_aliases(tmp_path, qgis_pytho
     assert layers["Synthèse du territoire"]["features"] == 1
 
 
-def test_postgis_project_opens_the_latest_views(tmp_path, postgis, qgis_python):
+def test_postgis_project_opens_the_latest_views(tmp_path, postgis, read_qgis):
     pub = small_publication()
     with psycopg.connect(postgis, autocommit=True) as conn:
         publish(conn, pub, schema="acc_qgis")
@@ -103,7 +88,7 @@ def test_postgis_project_opens_the_latest_views(tmp_path, postgis, qgis_python):
     layers = project_layers(frames, pub.dictionary, LABELS, srids=SPATIAL_LAYERS)
     qgs = write_project(tmp_path / "obs.qgs", layers, postgis_source(parts, "acc_qgis"),
                         title="Observatoire")
-    loaded = read_with_qgis(qgis_python, qgs)
+    loaded = read_qgis(qgs)
     got = {x["name"]: x for x in loaded["layers"]}
     assert len(got) == len(layers)
     assert [n for n, x in got.items() if not x["valid"]] == []
@@ -125,7 +110,7 @@ def test_a_service_connection_is_kept_as_a_service_name(service, postgis):
                       "srid=3035 type=MultiPolygon table=\"acc_x\".\"cells_latest\" (geom)")
 
 
-def test_hostile_names_stay_data_in_the_project_xml(tmp_path, qgis_python):
+def test_hostile_names_stay_data_in_the_project_xml(tmp_path, read_qgis):
     # a category value, a label and a title that look like XML / a datasource
     hostile = "x\"/><maplayer><datasource>/etc/passwd</datasource>&amp;'"
     pub = small_publication()
@@ -134,7 +119,7 @@ def test_hostile_names_stay_data_in_the_project_xml(tmp_path, qgis_python):
     frames = {**pub.spatial, **pub.tables, "data_dictionary": pub.dictionary}
     qgs = write_run_projects(gpkg, frames, pub.dictionary, {hostile: hostile, **LABELS},
                              title=hostile)
-    loaded = read_with_qgis(qgis_python, qgs)
+    loaded = read_qgis(qgs)
     services = next(x for x in loaded["layers"] if x["name"] == "Services et équipements")
     assert [c[0] for c in services["classes"]] == [hostile, "france_services"]
     assert services["classes"][0][2] == hostile

@@ -137,7 +137,7 @@ def test_two_runs_give_identical_files(maurienne_study, maurienne_diagnostic, tm
         folders.append(folder)
     a, b = (_snapshot(f) for f in folders)
     gpkg = "accessibilite_maurienne.gpkg"
-    assert sorted(a) == sorted(b) and len(a) == 17  # 15 exports + 2 pages
+    assert sorted(a) == sorted(b) and len(a) == 18  # 16 exports (.qgs incl.) + 2 pages
     for name in a:
         if name != gpkg:
             assert a[name] == b[name], name

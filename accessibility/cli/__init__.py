@@ -416,6 +416,7 @@ from accessibility.cli.planning import register  # noqa: E402
 register(main)
 main.add_command(__import__("accessibility.cli.validate", fromlist=["_"]).validate_cmd)
 main.add_command(__import__("accessibility.cli.publish", fromlist=["_"]).publish_cmd)
+main.add_command(__import__("accessibility.cli.serve", fromlist=["_"]).serve_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,6 +15,51 @@ def _fmt_pop(value: float) -> str:
     return f"{value:,.0f}"
 
 
+_window_option = click.option(
+    "--window",
+    help="A time window of data/indicators/windows.toml (samedi_matin, apres_17h30, "
+    "pause_midi, semaine): only the existing sites open in it count.",
+)
+_hours_option = click.option(
+    "--hours",
+    help='Opening hours of the new site(s), e.g. "sam 09:00 - 12:00; mar 14:00 - 17:00" '
+    "(with --window: they must open in it; without --hours the new site is taken as open "
+    "in the window).",
+)
+
+
+def _check_window(window: str | None, hours: str | None) -> None:
+    """Refuse a bad window or hours in one line, before any data is loaded."""
+    from accessibility.planning.candidates import check_window
+
+    check_window(window, hours)
+
+
+def _echo_window(window: str | None, hours: str | None) -> None:
+    if window is None:
+        if hours:
+            click.echo(f"New site hours: {hours} (no --window: not used)")
+        return
+    from accessibility.indicators.windows import resolve_window
+
+    w = resolve_window(window)
+    click.echo(f"Window {w.key} ({w.label}): existing sites open in it only; new site(s) "
+               + (f"open {hours}" if hours else "taken as open in it"))
+
+
+def _echo_gains(ev: object) -> None:
+    """The communes that gain most in a siting evaluation."""
+    top = ev.communes[ev.communes["newly_within"] > 0].head(5)  # type: ignore[attr-defined]
+    if len(top):
+        click.echo("Communes that gain most (inhabitants newly within "
+                   f"{ev.threshold_min:g} min):")  # type: ignore[attr-defined]
+        for r in top.itertuples(index=False):
+            click.echo(
+                f"  {r.commune_name:<32}{_fmt_pop(r.newly_within):>8}   mean "
+                f"{r.mean_before_min:5.1f} -> {r.mean_after_min:5.1f} min"
+            )
+
+
 @click.command("site")
 @territory_option
 @category_option
@@ -55,6 +100,8 @@ def _fmt_pop(value: float) -> str:
     help="Folder of the tables (default: output/<territory>_scenarios).",
 )
 @click.option("--no-map", is_flag=True, help="Skip the scenario map.")
+@_window_option
+@_hours_option
 def site_cmd(
     territory: Territory,
     category: str,
@@ -65,9 +112,13 @@ def site_cmd(
     remove: tuple[str, ...],
     out: Path | None,
     no_map: bool,
+    window: str | None,
+    hours: str | None,
 ) -> None:
     """Choose where to open new sites of a category and show what changes."""
     import geopandas as gpd
+
+    _check_window(window, hours)
 
     from accessibility.core.files import atomic_write, write_table
     from accessibility.core.outputs import command_dir
@@ -83,6 +134,7 @@ def site_cmd(
         threshold_min=threshold,
         candidates=candidates,
         removed=remove,
+        window=window, hours=hours,
     )
     ev = choice.evaluation
     res = choice.result
@@ -96,17 +148,11 @@ def site_cmd(
         click.echo(f"  + {getattr(r, C.SITE_ID)}  {getattr(r, C.LABEL)}")
     for r in ev.removed.itertuples(index=False):
         click.echo(f"  - {getattr(r, C.SITE_ID)}  {getattr(r, C.LABEL)} ({r.commune_code})")
+    _echo_window(window, hours)
     click.echo(ev.summary_fr)
-    top = ev.communes[ev.communes["newly_within"] > 0].head(5)
-    if len(top):
-        click.echo(f"Communes that gain most (inhabitants newly within {ev.threshold_min:g} min):")
-        for r in top.itertuples(index=False):
-            click.echo(
-                f"  {r.commune_name:<32}{_fmt_pop(r.newly_within):>8}   mean "
-                f"{r.mean_before_min:5.1f} -> {r.mean_after_min:5.1f} min"
-            )
+    _echo_gains(ev)
     out = out or command_dir("site", slug)
-    stem = f"scenario_{category}_{model}"
+    stem = f"scenario_{category}_{model}" + (f"_{window}" if window else "")
     chosen = choice.chosen.to_crs(4326)
     xy = chosen.assign(lon=chosen.geometry.x, lat=chosen.geometry.y).drop(columns="geometry")
     written = [
@@ -144,10 +190,19 @@ def site_cmd(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the sheet (default: output/<territory>_projets).",
 )
+@_window_option
+@_hours_option
 def project_cmd(
-    territory: Territory, category: str, at: str, threshold: float | None, out: Path | None
+    territory: Territory,
+    category: str,
+    at: str,
+    threshold: float | None,
+    out: Path | None,
+    window: str | None,
+    hours: str | None,
 ) -> None:
     """The « fiche projet » of a proposed site: catchment, who gains, priorities, ranking."""
+    _check_window(window, hours)
     from accessibility.core.outputs import command_dir
     from accessibility.indicators.diagnostic import run_diagnostic
     from accessibility.pipeline import open_study
@@ -155,10 +210,13 @@ def project_cmd(
 
     study = open_study(territory)  # type: ignore[arg-type]
     diagnostic = run_diagnostic(study)
-    sheet = project_sheet(study, diagnostic, category, at, threshold_min=threshold)
+    sheet = project_sheet(
+        study, diagnostic, category, at, threshold_min=threshold, window=window, hours=hours
+    )
     out = out or command_dir("project", study.layers.territory.slug)
     files = sheet.write(out)
     click.echo(sheet.title)
+    _echo_window(window, hours)
     for r in sheet.catchment.itertuples(index=False):
         click.echo(
             f"  within {r.minutes:g} min: {_fmt_pop(r.pop_total)} inhabitants "

@@ -32,7 +32,8 @@ SOURCE = "source"
 VINTAGE = "vintage"
 COUNT = "count"
 ADDRESS = "address"
-HOURS = "hours"
+HOURS = "hours"  # opening hours as the source gives them (accessibility.inputs.hours)
+HOURS_NOTE = "hours_note"  # the source's free comment on its hours (appointments, weeks)
 
 # --- road network (edges) -------------------------------------------------------------
 U = "u"

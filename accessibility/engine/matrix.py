@@ -1,7 +1,11 @@
 """Long travel-time tables and dense matrices, one converter both ways.
 
 Owns: :func:`to_matrix` (long table → dense matrix) and :func:`to_long` (the reverse),
-used by every model that needs a matrix (siting, itinerant tours).
+used by every model that needs a matrix (siting, itinerant tours), and
+:class:`SparseTimes`, the reachable pairs only, by position (what
+:func:`accessibility.engine.travel_times.od_pairs` returns for large territories: 12
+bytes a reachable pair in float32, where the long table takes 24 bytes for *every*
+pair, reachable or not, plus its id objects).
 
 The rule for unreachable pairs, in one place:
 
@@ -42,6 +46,65 @@ class TimeMatrix:
     """Origin ids, one per row."""
     column_ids: pd.Index
     """Destination ids, one per column."""
+
+
+@dataclass(frozen=True, eq=False)
+class SparseTimes:
+    """The reachable pairs of a travel-time table, as positions into two id indexes.
+
+    An unreachable pair (or one beyond the limit it was computed with) is simply absent.
+    Checked on construction: lengths, positions within the indexes, unique ids, unique
+    pairs, times finite and >= 0.
+    """
+
+    origin_ids: pd.Index
+    """Every origin, reachable or not."""
+    destination_ids: pd.Index
+    """Every destination, reachable or not."""
+    origin: np.ndarray
+    """int32 position in ``origin_ids`` of each pair."""
+    destination: np.ndarray
+    """int32 position in ``destination_ids`` of each pair."""
+    minutes: np.ndarray
+    """float32 (rounded up, see :func:`accessibility.engine.blocks.ceil_float32`) or
+    float64 minutes of each pair."""
+
+    def __post_init__(self) -> None:
+        where = "sparse travel times"
+        n = len(self.minutes)
+        if len(self.origin) != n or len(self.destination) != n:
+            raise DataError(f"{where}: origin, destination and minutes differ in length")
+        for name, ids, pos in (
+            ("origin", self.origin_ids, self.origin),
+            ("destination", self.destination_ids, self.destination),
+        ):
+            if ids.has_duplicates:
+                raise DuplicateIdError(f"{where}: {name} ids must be unique")
+            if n and (pos.min() < 0 or pos.max() >= len(ids)):
+                raise DataError(f"{where}: {name} positions must lie in 0..{len(ids) - 1}")
+        if n and not (np.isfinite(self.minutes).all() and self.minutes.min() >= 0):
+            raise DataError(f"{where}: minutes must be finite and >= 0 (absent: unreachable)")
+        key = self.origin.astype(np.int64) * len(self.destination_ids) + self.destination
+        if not (np.diff(key) > 0).all() and (np.diff(np.sort(key)) == 0).any():
+            raise DuplicateIdError(f"{where}: an (origin, destination) pair appears twice")
+
+    def __len__(self) -> int:
+        return len(self.minutes)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the pairs (the id indexes apart)."""
+        return self.origin.nbytes + self.destination.nbytes + self.minutes.nbytes
+
+    def to_long(self) -> pd.DataFrame:
+        """The long table of the pairs (float64 minutes), in their order; no NaN rows."""
+        return pd.DataFrame(
+            {
+                C.ORIGIN_ID: self.origin_ids.to_numpy()[self.origin],
+                C.DESTINATION_ID: self.destination_ids.to_numpy()[self.destination],
+                C.TRAVEL_TIME_MIN: self.minutes.astype(np.float64),
+            }
+        )
 
 
 def _sample(values: Sequence[Hashable] | pd.Index | np.ndarray, k: int = 5) -> str:
@@ -171,4 +234,4 @@ def to_long(
     )
 
 
-__all__ = ["TimeMatrix", "to_long", "to_matrix"]
+__all__ = ["SparseTimes", "TimeMatrix", "to_long", "to_matrix"]

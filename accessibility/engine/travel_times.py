@@ -17,12 +17,21 @@ per-source start time).
 
 The tables are tidy and long, with columns ``origin_id``, ``destination_id``,
 ``travel_time_min``; an unreachable pair, or one beyond ``limit_min``, has NaN.
+:func:`od_pairs` returns the reachable pairs only
+(:class:`~accessibility.engine.matrix.SparseTimes`, float32 by default).
+
+Memory (see :mod:`accessibility.engine.blocks` for the model): the many-to-many calls
+(:func:`od_matrix`, :func:`od_pairs`, :func:`k_nearest`) search a block of destinations
+at a time within ``block_mb`` megabytes (default 256), the time limit applied inside the
+searches. Beyond one block, :func:`od_matrix` holds its result (24 bytes a pair, with
+the id columns), :func:`od_pairs` the reachable pairs (12 bytes each in float32),
+:func:`k_nearest` its ``k`` best per origin. The nearest-service calls run one
+multi-source search: a few arrays of the network's nodes and of the points.
 """
 
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +47,18 @@ from shapely.ops import substring
 
 from accessibility.core import columns as C
 from accessibility.core.errors import NetworkError
+from accessibility.engine.blocks import (
+    DEFAULT_BLOCK_MB,
+    SHIFT,
+    best_per_node,
+    ceil_float32,
+    destination_blocks,
+    flat_links,
+    graph_matrix,
+    same_piece_pairs,
+    with_virtual_sources,
+)
+from accessibility.engine.matrix import SparseTimes
 from accessibility.engine.snapping import (
     DEFAULT_SNAP,
     SnapOptions,
@@ -51,23 +72,13 @@ from accessibility.engine.snapping import (
 )
 from accessibility.network.graph import RoadNetwork
 
-#: Largest Dijkstra output kept in memory at once (float64 cells), ~256 MB.
-_MAX_CELLS = 32_000_000
-
-#: Added to the weights of a virtual source's edges (csgraph reads 0 as "no edge"), and
-#: subtracted from the times found.
-_SHIFT = 1.0
-
-_REVERSED: weakref.WeakKeyDictionary[RoadNetwork, sp.csr_matrix] = weakref.WeakKeyDictionary()
-
-
-def graph_matrix(net: RoadNetwork, *, reverse: bool = False) -> sp.csr_matrix:
-    """The CSR matrix of travel times in seconds, reversed (transposed) if asked."""
-    if not reverse:
-        return net.csr(C.TRAVEL_TIME_S)
-    if net not in _REVERSED:
-        _REVERSED[net] = net.csr(C.TRAVEL_TIME_S).T.tocsr()
-    return _REVERSED[net]
+# The search helpers live in :mod:`accessibility.engine.blocks`; their former private
+# names here are kept for callers of 0.2.
+_SHIFT = SHIFT
+_best_per_node = best_per_node
+_flat_links = flat_links
+_with_virtual_sources = with_virtual_sources
+_same_piece_pairs = same_piece_pairs
 
 
 def node_times(
@@ -106,14 +117,6 @@ def node_times(
         indices=src,
         limit=np.inf if limit_s is None else float(limit_s),
     )
-
-
-def _best_per_node(src: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """Positions in ``src`` of the smallest offset at each distinct node (first on ties)."""
-    order = np.lexsort((np.arange(len(src)), off, src))
-    keep = np.ones(len(order), dtype=bool)
-    keep[1:] = src[order][1:] != src[order][:-1]
-    return order[keep]
 
 
 def _virtual_source_search(
@@ -196,13 +199,6 @@ def nearest_node_times(
     return dist, source
 
 
-def _flat_links(nodes: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The finite links of (m, 2) link arrays, flat: nodes, times and the point of each."""
-    ok = np.isfinite(times)
-    owner = np.broadcast_to(np.arange(len(nodes))[:, None], nodes.shape)
-    return nodes[ok], times[ok], owner[ok]
-
-
 def snapped_node_times(
     net: RoadNetwork, points: _Snap, *, to_points: bool = True, limit_s: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -218,25 +214,6 @@ def snapped_node_times(
         nodes, times, owner = _flat_links(points.out_node, points.out_s)
     dist, src = nearest_node_times(net, nodes, offsets_s=times, reverse=to_points, limit_s=limit_s)
     return dist, np.where(src >= 0, owner[np.maximum(src, 0)], -1)
-
-
-def _same_piece_pairs(origins: _Snap, destinations: _Snap) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (origin, destination) of the pairs on the same piece (or same node when
-    snapped to nodes): the only pairs that may be joined directly."""
-
-    def key(s: _Snap) -> np.ndarray:
-        return np.where(s.piece >= 0, s.piece, -1 - s.node)
-
-    # an equi-join on the key with numpy's sorted search (a pandas merge costs ~3 ms a
-    # call, and the diagnostic calls this once per category and gamme type)
-    ko, kd = key(origins), key(destinations)
-    order = np.argsort(kd, kind="stable")
-    lo = np.searchsorted(kd[order], ko, side="left")
-    counts = np.searchsorted(kd[order], ko, side="right") - lo
-    io = np.repeat(np.arange(len(ko), dtype=np.int64), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    jd = order[np.repeat(lo, counts) + np.arange(int(counts.sum())) - first]
-    return io, jd.astype(np.int64)
 
 
 def nearest_snapped(
@@ -369,59 +346,23 @@ def nearest(
     )
 
 
-def _with_virtual_sources(
-    A: sp.csr_matrix, nodes: np.ndarray, offsets: np.ndarray, owner: np.ndarray, k: int
-) -> sp.csr_matrix:
-    """``A`` with ``k`` virtual nodes appended (rows n .. n+k-1), virtual node j linked to
-    ``nodes[owner == j]`` by edges of ``offsets + _SHIFT`` (they have no incoming edge, so
-    a search from one of them is a search from its links with their start times)."""
-    n = A.shape[0]
-    keep = _best_per_node(owner * n + nodes, offsets)  # one edge per (virtual, node) pair
-    nodes, offsets, owner = nodes[keep], offsets[keep], owner[keep]
-    order = np.lexsort((nodes, owner))
-    counts = np.bincount(owner, minlength=k)
-    return sp.csr_matrix(
-        (
-            np.concatenate([A.data, offsets[order] + _SHIFT]),
-            np.concatenate([A.indices, nodes[order]]),
-            np.concatenate([A.indptr, A.nnz + np.cumsum(counts)]),
-        ),
-        shape=(n + k, n + k),
-    )
+def _block_mb(block_mb: float | None) -> float:
+    return DEFAULT_BLOCK_MB if block_mb is None else float(block_mb)
 
 
 def _origin_by_destination_s(
-    net: RoadNetwork, osnap: _Snap, dsnap: _Snap, limit_s: float | None
+    net: RoadNetwork,
+    osnap: _Snap,
+    dsnap: _Snap,
+    limit_s: float | None,
+    block_mb: float | None = None,
 ) -> np.ndarray:
-    """Total times in seconds, shape (n_destinations, n_origins), inf beyond / unreached.
-
-    One search per destination on the reversed graph, from a virtual node standing for
-    its links (one per destination, all in one augmented matrix); each origin takes the
-    better of its two links; pairs on the same piece may also drive directly.
-    """
-    n, md = net.n_nodes, len(dsnap)
-    nodes, offs, owner = _flat_links(dsnap.in_node, dsnap.in_s)
-    A = _with_virtual_sources(graph_matrix(net, reverse=True), nodes, offs, owner, md)
-    limit = np.inf if limit_s is None else float(limit_s) + _SHIFT
-    on, os_ = osnap.out_node, osnap.out_s
-    chunk = max(1, _MAX_CELLS // max(n, 1))
-    total = np.empty((md, len(osnap)))
-    for start in range(0, md, chunk):
-        idx = np.arange(start, min(start + chunk, md)) + n
-        block = dijkstra(A, directed=True, indices=idx, limit=limit)  # (chunk, n + md)
-        total[start : start + chunk] = (
-            np.minimum(block[:, on[:, 0]] + os_[:, 0], block[:, on[:, 1]] + os_[:, 1]) - _SHIFT
-        )
-    io, jd = _same_piece_pairs(osnap, dsnap)
-    if len(io):
-        np.minimum.at(total, (jd, io), same_piece_s(osnap, dsnap, io, jd))
-    if np.isfinite(osnap.direct_mps).any():  # straight trips (see _straight_to_nearest)
-        for start in range(0, md, chunk):
-            d = dsnap.xy[start : start + chunk, None, :] - osnap.xy[None, :, :]
-            straight = straight_trip_s(osnap, np.hypot(d[..., 0], d[..., 1]))
-            np.minimum(total[start : start + chunk], straight, out=total[start : start + chunk])
-    if limit_s is not None:
-        total[total > limit_s] = np.inf
+    """Total times in seconds, shape (n_destinations, n_origins), inf beyond / unreached:
+    the blocks of :func:`accessibility.engine.blocks.destination_blocks` put together
+    (the whole dense table: for callers that need it; the public functions do not)."""
+    total = np.empty((len(dsnap), len(osnap)))
+    for start, block in destination_blocks(net, osnap, dsnap, limit_s, _block_mb(block_mb)):
+        total[start : start + len(block)] = block
     return total
 
 
@@ -434,12 +375,19 @@ def od_matrix(
     destination_id: str,
     limit_min: float | None = None,
     snap: SnapOptions = DEFAULT_SNAP,
+    block_mb: float | None = None,
 ) -> pd.DataFrame:
     """Travel times of every origin-destination pair, as a long table.
 
-    One Dijkstra per distinct node the destinations are reached from (their two links,
-    see :mod:`accessibility.engine.snapping`) on the reversed graph (destinations are
-    usually the fewer), stopped at ``limit_min`` when given.
+    One Dijkstra per destination (from its two links, see
+    :mod:`accessibility.engine.snapping`) on the reversed graph (destinations are
+    usually the fewer), stopped at ``limit_min`` when given, a block of destinations at
+    a time (``block_mb`` megabytes, default
+    :data:`~accessibility.engine.blocks.DEFAULT_BLOCK_MB`; see
+    :mod:`accessibility.engine.blocks`). Each block is written straight into the one
+    minutes column of the result: besides the table itself (24 bytes a pair with its
+    two id columns) only one block is held. When most pairs are beyond the limit,
+    :func:`od_pairs` keeps only the others.
 
     Returns
     -------
@@ -450,16 +398,98 @@ def od_matrix(
     """
     oids, osnap = _snap_layer(net, origins, origin_id, "origins", snap)
     dids, dsnap = _snap_layer(net, destinations, destination_id, "destinations", snap)
-    total = _origin_by_destination_s(net, osnap, dsnap, _limit_s(limit_min)).T  # (o, d)
-    minutes = total.ravel() / 60.0
-    minutes[~np.isfinite(minutes)] = np.nan
+    minutes = np.empty((len(oids), len(dids)))  # (o, d), the result's column
+    for start, block in destination_blocks(
+        net, osnap, dsnap, _limit_s(limit_min), _block_mb(block_mb)
+    ):
+        block /= 60.0
+        block[~np.isfinite(block)] = np.nan
+        minutes[:, start : start + len(block)] = block.T
     return pd.DataFrame(
         {
             C.ORIGIN_ID: np.repeat(oids, len(dids)),
             C.DESTINATION_ID: np.tile(dids, len(oids)),
-            C.TRAVEL_TIME_MIN: minutes,
-        }
+            C.TRAVEL_TIME_MIN: minutes.reshape(-1),
+        },
+        copy=False,
     )
+
+
+def od_pairs(
+    net: RoadNetwork,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    origin_id: str,
+    destination_id: str,
+    limit_min: float | None = None,
+    snap: SnapOptions = DEFAULT_SNAP,
+    dtype: type[np.floating] = np.float32,
+    block_mb: float | None = None,
+) -> SparseTimes:
+    """The reachable origin-destination pairs (within ``limit_min``), by position.
+
+    The same searches and times as :func:`od_matrix`, a block of destinations at a time,
+    each block keeping only its reachable pairs: memory grows with the pairs within the
+    limit (12 bytes each in float32), not with origins × destinations.
+
+    Parameters
+    ----------
+    dtype
+        ``numpy.float32`` (default): minutes rounded *up* to the next float32
+        (:func:`~accessibility.engine.blocks.ceil_float32`: at most 0.007 s above the
+        float64 time under 2,048 min, and every comparison with a whole or half minute,
+        such as a decay's band edges, as in float64). ``numpy.float64``: the times of
+        :func:`od_matrix` exactly.
+    block_mb
+        Memory budget of one block of searches (see :mod:`accessibility.engine.blocks`).
+
+    Returns
+    -------
+    SparseTimes
+        Origin-major (then destination order); ``to_long()`` equals ``od_matrix(...)``
+        without its NaN rows.
+    """
+    single = np.dtype(dtype) == np.float32
+    if not single and np.dtype(dtype) != np.float64:
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype!r}")
+    oids, osnap = _snap_layer(net, origins, origin_id, "origins", snap)
+    dids, dsnap = _snap_layer(net, destinations, destination_id, "destinations", snap)
+    o_parts, d_parts, t_parts = [], [], []
+    for start, block in destination_blocks(
+        net, osnap, dsnap, _limit_s(limit_min), _block_mb(block_mb)
+    ):
+        jd, io = np.nonzero(np.isfinite(block))  # destination-major
+        minutes = block[jd, io] / 60.0
+        del block
+        o_parts.append(io.astype(np.int32))
+        d_parts.append((jd + start).astype(np.int32))
+        t_parts.append(ceil_float32(minutes) if single else minutes)
+    io, jd = np.concatenate(o_parts or [[]]), np.concatenate(d_parts or [[]])
+    t = np.concatenate(t_parts or [np.empty(0, np.float32 if single else np.float64)])
+    order = np.argsort(io, kind="stable")  # origin-major, destinations still in order
+    return SparseTimes(
+        pd.Index(oids),
+        pd.Index(dids),
+        io[order].astype(np.int32),
+        jd[order].astype(np.int32),
+        t[order],
+    )
+
+
+def _top_k(
+    best: tuple[np.ndarray, np.ndarray], block: np.ndarray, start: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest times per origin (column) of the running best and a new block
+    of destinations ``start ..``, and their destinations. The blocks come in destination
+    order and the sort is stable, so ties keep the destinations' input order, as a
+    stable sort of the whole table would."""
+    times = np.concatenate([best[0], block])
+    dest = np.concatenate(
+        [best[1], np.broadcast_to(np.arange(start, start + len(block))[:, None], block.shape)]
+    )
+    order = np.argsort(times, axis=0, kind="stable")[:k]
+    return np.take_along_axis(times, order, axis=0), np.take_along_axis(dest, order, axis=0)
 
 
 def k_nearest(
@@ -472,8 +502,13 @@ def k_nearest(
     destination_id: str,
     limit_min: float | None = None,
     snap: SnapOptions = DEFAULT_SNAP,
+    block_mb: float | None = None,
 ) -> pd.DataFrame:
     """The ``k`` nearest destinations of each origin, nearest first.
+
+    Searched a block of destinations at a time (``block_mb``, see :func:`od_matrix`),
+    keeping a running ``k × len(origins)`` best (half the budget goes to the searches,
+    the rest to merging a block into the best).
 
     Returns
     -------
@@ -487,13 +522,16 @@ def k_nearest(
         raise ValueError(f"k must be >= 1, got {k}")
     oids, osnap = _snap_layer(net, origins, origin_id, "origins", snap)
     dids, dsnap = _snap_layer(net, destinations, destination_id, "destinations", snap)
-    total = _origin_by_destination_s(net, osnap, dsnap, _limit_s(limit_min))  # (d, o)
     k = min(k, len(dids))
-    order = np.argsort(total, axis=0, kind="stable")[:k]  # (k, o)
-    best = np.take_along_axis(total, order, axis=0)
-    reached = np.isfinite(best)
+    best = (np.empty((0, len(oids))), np.empty((0, len(oids)), dtype=np.int64))
+    for start, block in destination_blocks(
+        net, osnap, dsnap, _limit_s(limit_min), _block_mb(block_mb) / 2
+    ):
+        best = _top_k(best, block, start, k)
+    times, order = best
+    reached = np.isfinite(times)
     dest = np.where(reached, order, -1).T.ravel()
-    minutes = np.where(reached, best / 60.0, np.nan).T.ravel()
+    minutes = np.where(reached, times / 60.0, np.nan).T.ravel()
     return pd.DataFrame(
         {
             C.ORIGIN_ID: np.repeat(oids, k),

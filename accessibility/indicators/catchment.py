@@ -3,7 +3,9 @@
 Every indicator here is a *floating catchment area* measure computed from three tables:
 
 * a long travel-time table with columns ``origin_id``, ``destination_id``,
-  ``travel_time_min`` (NaN = unreachable), as made by :mod:`accessibility.engine.travel_times`;
+  ``travel_time_min`` (NaN = unreachable), as made by :mod:`accessibility.engine.travel_times`,
+  or the reachable pairs only, by position (:class:`~accessibility.engine.matrix.SparseTimes`,
+  from :func:`~accessibility.engine.travel_times.od_pairs`: for large territories);
 * the demand: a :class:`pandas.Series` of population indexed by origin id;
 * the supply: a :class:`pandas.Series` of capacity indexed by destination (site) id.
 
@@ -17,6 +19,12 @@ weights, the DREES APL its own bands and an age-standardised demand. The same we
 applied in both steps, so that the supply of every site that someone reaches is shared
 out exactly: ``sum_i P_i A_i = sum_j S_j`` over those sites. Parameters and their
 sources are in ``data/indicators/catchment.toml``; see ``docs/supply-indicators.md``.
+The decay functions live in :mod:`accessibility.indicators.decay` (re-exported here).
+
+Memory: both steps run over the pairs in chunks of :data:`CHUNK_PAIRS`, so besides the
+pairs themselves (and, for a long table, their id lookups) only a chunk's weights are
+held. Given :class:`~accessibility.engine.matrix.SparseTimes`, ids are looked up once
+each rather than once per pair.
 
 Conventions: a band is closed on the right (exactly 10 minutes falls in the band that
 ends at 10); an origin that reaches no site has an access of 0, not NaN; a site that no
@@ -26,9 +34,8 @@ demand reaches has ``R_j = NaN``, gives nothing, and is reported with a
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +43,7 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from pydantic import AfterValidator, Field
 
 from accessibility.core import columns as C
@@ -44,150 +51,20 @@ from accessibility.core import params
 from accessibility.core.errors import DataError, DuplicateIdError
 from accessibility.core.paths import project_data_dir
 from accessibility.core.validate import require_columns, warn
+from accessibility.engine.matrix import SparseTimes
+from accessibility.indicators.decay import (  # noqa: F401  (re-exported: the 0.2 names)
+    Decay,
+    Gaussian,
+    Power,
+    Step,
+    Stepwise,
+    gaussian,
+    power,
+    step,
+    stepwise,
+)
 
 CATCHMENT_FILE = Path("indicators") / "catchment.toml"
-
-#: A decay: travel times in minutes (any array-like) -> weights, same shape; NaN -> 0.
-Decay = Callable[[ArrayLike], NDArray[np.float64]]
-
-
-# --- decay functions ------------------------------------------------------------------
-
-
-def _minutes(t: ArrayLike) -> NDArray[np.float64]:
-    return np.asarray(t, dtype=np.float64)
-
-
-def _check_minutes(value: float, name: str) -> float:
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of minutes, got {value!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class Step:
-    """Weight 1 within ``threshold_min`` minutes (inclusive), 0 beyond or unreachable."""
-
-    threshold_min: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "threshold_min", _check_minutes(self.threshold_min, "threshold"))
-
-    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
-        return (_minutes(t) <= self.threshold_min).astype(np.float64)  # NaN <= x is False
-
-
-@dataclass(frozen=True)
-class Stepwise:
-    """Banded weights: ``bands`` is ``((upper_min, weight), ...)`` sorted by upper bound.
-
-    A time ``t`` takes the weight of the first band with ``t <= upper_min``; beyond the
-    last band, or unreachable, the weight is 0.
-    """
-
-    bands: tuple[tuple[float, float], ...]
-
-    def __post_init__(self) -> None:
-        if not self.bands:
-            raise ValueError("stepwise decay: give at least one band")
-        uppers = [_check_minutes(u, "a band's upper bound") for u, _ in self.bands]
-        weights = [float(w) for _, w in self.bands]
-        if any(b <= a for a, b in itertools.pairwise(uppers)):
-            raise ValueError(f"stepwise decay: band upper bounds must increase, got {uppers}")
-        if any(not 0.0 <= w <= 1.0 for w in weights):
-            raise ValueError(f"stepwise decay: weights must lie in [0, 1], got {weights}")
-        if any(b > a for a, b in itertools.pairwise(weights)):
-            raise ValueError(f"stepwise decay: weights must not increase with time, got {weights}")
-        object.__setattr__(self, "bands", tuple(zip(uppers, weights, strict=True)))
-
-    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
-        t = _minutes(t)
-        uppers = np.array([u for u, _ in self.bands])
-        # a weight table with a final 0 for "beyond the last band" (and NaN)
-        weights = np.array([w for _, w in self.bands] + [0.0])
-        # side="left": t == upper gives that band's index (bands closed on the right)
-        idx = np.searchsorted(uppers, t, side="left")
-        idx = np.where(np.isnan(t), len(uppers), idx)
-        return weights[idx]
-
-
-@dataclass(frozen=True)
-class Gaussian:
-    """Gaussian decay cut at ``threshold_min``: 1 at 0 minutes, 0 at the threshold.
-
-    ``w(t) = (exp(-t²/2d0²) - exp(-1/2)) / (1 - exp(-1/2))`` for ``t <= d0``, else 0:
-    the Gaussian 2SFCA of Dai (2010), Health & Place 16(5): 1038-1052.
-    """
-
-    threshold_min: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "threshold_min", _check_minutes(self.threshold_min, "threshold"))
-
-    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
-        t = _minutes(t)
-        d0 = self.threshold_min
-        floor = math.exp(-0.5)
-        with np.errstate(invalid="ignore"):
-            inside = t <= d0
-            w = (np.exp(-0.5 * (t / d0) ** 2) - floor) / (1.0 - floor)
-        return np.where(inside, np.clip(w, 0.0, 1.0), 0.0)
-
-
-@dataclass(frozen=True)
-class Power:
-    """Gravity (power) decay ``(max(t, t_min) / t_min) ** -beta``, optionally cut.
-
-    The weight is 1 up to ``min_minutes`` (which removes the infinite weight at 0
-    minutes), then falls as a power of time; beyond ``threshold_min`` (if given) it is 0.
-    It equals pysal/access's ``weights.gravity(scale=t_min, alpha=-beta, min_dist=t_min)``.
-    """
-
-    beta: float
-    min_minutes: float = 1.0
-    threshold_min: float | None = None
-
-    def __post_init__(self) -> None:
-        if not math.isfinite(self.beta) or self.beta < 0:
-            raise ValueError(f"power decay: beta must be >= 0, got {self.beta!r}")
-        object.__setattr__(self, "min_minutes", _check_minutes(self.min_minutes, "min_minutes"))
-        if self.threshold_min is not None:
-            object.__setattr__(
-                self, "threshold_min", _check_minutes(self.threshold_min, "threshold")
-            )
-
-    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
-        t = _minutes(t)
-        with np.errstate(invalid="ignore"):
-            w = (np.maximum(t, self.min_minutes) / self.min_minutes) ** -self.beta
-            keep = np.isfinite(t) if self.threshold_min is None else t <= self.threshold_min
-        return np.where(keep, w, 0.0)
-
-
-def step(threshold_min: float) -> Step:
-    """Step decay: 1 within ``threshold_min`` minutes (inclusive), else 0."""
-    return Step(threshold_min)
-
-
-def stepwise(bands: Mapping[float, float]) -> Stepwise:
-    """Banded decay from ``{upper bound in minutes: weight}``, bands closed on the right.
-
-    ``stepwise({10: 1.0, 20: 0.68, 30: 0.22})`` gives 1 for ``t <= 10``, 0.68 for
-    ``10 < t <= 20``, 0.22 for ``20 < t <= 30`` and 0 beyond 30 minutes or unreachable.
-    """
-    return Stepwise(tuple(sorted((float(u), float(w)) for u, w in bands.items())))
-
-
-def gaussian(threshold_min: float) -> Gaussian:
-    """Gaussian decay of Dai (2010), 1 at 0 minutes and 0 from ``threshold_min`` on."""
-    return Gaussian(threshold_min)
-
-
-def power(beta: float, *, min_minutes: float = 1.0, threshold_min: float | None = None) -> Power:
-    """Gravity decay ``(max(t, min_minutes) / min_minutes) ** -beta``, 0 beyond the cut."""
-    return Power(beta, min_minutes, threshold_min)
-
 
 # --- parameters -----------------------------------------------------------------------
 
@@ -389,8 +266,80 @@ def _times_and_codes(
     return t, o, d
 
 
+#: Pairs weighed at once: the two steps run over the travel-time pairs in chunks of this
+#: many, so that their temporaries (about five float64 arrays of a chunk) stay near
+#: 80 MB whatever the table's size. One chunk gives exactly the sums of one pass; more
+#: add the chunks' sums (floating-point rounding of the order of 1e-16, relative).
+CHUNK_PAIRS = 2_000_000
+
+
+def _sparse_codes(
+    times: SparseTimes, demand: pd.Series, supply: pd.Series
+) -> tuple[NDArray[np.floating], NDArray[np.intp], NDArray[np.intp]]:
+    """The times and the origin and site positions of each pair of a :class:`SparseTimes`
+    (its ids looked up once each, not once per pair); an id of a pair missing from the
+    demand or the supply is an error."""
+    out = []
+    for ids, pos, index, what, table in (
+        (times.origin_ids, times.origin, demand.index, "origin id", "demand"),
+        (times.destination_ids, times.destination, supply.index, "destination id", "supply"),
+    ):
+        code = index.get_indexer(ids)
+        used = np.zeros(len(ids), dtype=bool)
+        used[pos] = True
+        missing = used & (code < 0)
+        if missing.any():
+            raise DataError(
+                f"travel-time table: pairs have {int(missing.sum())} {what}(s) that are not "
+                f"in the {table} (ids: {', '.join(map(str, ids[missing][:10]))})"
+            )
+        out.append(code[pos])
+    return times.minutes, out[0], out[1]
+
+
+def _weights(decay: Decay, t: NDArray[np.floating]) -> NDArray[np.float64]:
+    w = np.asarray(decay(t), dtype=np.float64)
+    if w.shape != t.shape:
+        raise ValueError(f"decay {decay!r} returned shape {w.shape} for times of shape {t.shape}")
+    w = np.where(np.isnan(t), 0.0, w)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"decay {decay!r} returned negative or non-finite weights")
+    return w
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(a, min(a + CHUNK_PAIRS, n)) for a in range(0, max(n, 1), CHUNK_PAIRS)]
+
+
+def _two_steps(
+    t: NDArray[np.floating],
+    o: NDArray[np.intp],
+    d: NDArray[np.intp],
+    decay: Decay,
+    pop: NDArray[np.float64],
+    s: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Weighted demand and supply ratio per site, access per origin, over the pairs in
+    chunks of :data:`CHUNK_PAIRS` (the weights are recomputed in step 2 rather than
+    kept: a decay costs less than holding 8 bytes a pair)."""
+    # weighted sums per site and per origin with np.bincount (a sparse matrix product in
+    # effect): pandas groupby would do, at several times the cost on large tables
+    weighted_demand = np.zeros(len(s))
+    for c in _chunks(len(t)):
+        w = _weights(decay, t[c])
+        weighted_demand += np.bincount(d[c], weights=w * pop[o[c]], minlength=len(s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(weighted_demand > 0, s / weighted_demand, np.nan)
+    share = np.nan_to_num(ratio, nan=0.0)
+    access = np.zeros(len(pop))
+    for c in _chunks(len(t)):
+        w = _weights(decay, t[c])
+        access += np.bincount(o[c], weights=w * share[d[c]], minlength=len(pop))
+    return weighted_demand, ratio, access
+
+
 def _fca(
-    times: pd.DataFrame,
+    times: pd.DataFrame | SparseTimes,
     demand: pd.Series,
     supply: pd.Series,
     decay: Decay,
@@ -398,10 +347,12 @@ def _fca(
     step1_demand: pd.Series | None = None,
 ) -> tuple[NDArray[np.float64], pd.DataFrame, pd.Index]:
     """Both steps; returns the access per origin (aligned on demand), by_site, unreached."""
-    if not isinstance(times, pd.DataFrame):
-        raise TypeError(f"times: expected a DataFrame, got {type(times).__name__}")
+    sparse = isinstance(times, SparseTimes)
+    if not sparse and not isinstance(times, pd.DataFrame):
+        raise TypeError(f"times: expected a DataFrame or SparseTimes, got {type(times).__name__}")
     where = "travel-time table"
-    require_columns(times, [C.ORIGIN_ID, C.DESTINATION_ID, C.TRAVEL_TIME_MIN], where=where)
+    if not sparse:
+        require_columns(times, [C.ORIGIN_ID, C.DESTINATION_ID, C.TRAVEL_TIME_MIN], where=where)
     demand = _check_amounts(demand, what="demand", index_name="origin id")
     supply = _check_amounts(supply, what="supply", index_name="site id")
     weights_pop = demand
@@ -416,24 +367,12 @@ def _fca(
             )
         weights_pop = weights_pop.reindex(demand.index)
 
-    t, o, d = _times_and_codes(times, demand, supply)
-
-    w = np.asarray(decay(t), dtype=np.float64)
-    if w.shape != t.shape:
-        raise ValueError(f"decay {decay!r} returned shape {w.shape} for times of shape {t.shape}")
-    w = np.where(np.isnan(t), 0.0, w)
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError(f"decay {decay!r} returned negative or non-finite weights")
-
-    n_sites = len(supply)
-    # weighted sums per site and per origin with np.bincount (a sparse matrix product in
-    # effect): pandas groupby would do, at several times the cost on large tables
-    pop = weights_pop.to_numpy()
-    weighted_demand = np.bincount(d, weights=w * pop[o], minlength=n_sites)
+    if sparse:
+        t, o, d = _sparse_codes(times, demand, supply)
+    else:
+        t, o, d = _times_and_codes(times, demand, supply)
     s = supply.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(weighted_demand > 0, s / weighted_demand, np.nan)
-    access = np.bincount(o, weights=w * np.nan_to_num(ratio[d], nan=0.0), minlength=len(demand))
+    weighted_demand, ratio, access = _two_steps(t, o, d, decay, weights_pop.to_numpy(), s)
 
     by_site = pd.DataFrame(
         {C.SUPPLY: s, C.WEIGHTED_DEMAND: weighted_demand, C.SUPPLY_RATIO: ratio},
@@ -457,7 +396,7 @@ def _fca(
 
 
 def two_step_fca(
-    times: pd.DataFrame,
+    times: pd.DataFrame | SparseTimes,
     demand: pd.Series,
     supply: pd.Series,
     *,
@@ -472,7 +411,8 @@ def two_step_fca(
     Parameters
     ----------
     times
-        Long table ``origin_id, destination_id, travel_time_min`` (NaN = unreachable).
+        Long table ``origin_id, destination_id, travel_time_min`` (NaN = unreachable),
+        or :class:`~accessibility.engine.matrix.SparseTimes` (the reachable pairs).
         Each pair at most once; every origin id must be in ``demand`` and every
         destination id in ``supply``.
     demand
@@ -509,7 +449,7 @@ def two_step_fca(
 
 
 def enhanced_two_step_fca(
-    times: pd.DataFrame,
+    times: pd.DataFrame | SparseTimes,
     demand: pd.Series,
     supply: pd.Series,
     *,
@@ -526,7 +466,7 @@ def enhanced_two_step_fca(
 
 
 def apl(
-    times: pd.DataFrame,
+    times: pd.DataFrame | SparseTimes,
     demand: pd.Series,
     supply_consultations: pd.Series,
     *,
@@ -576,6 +516,47 @@ def apl(
     by_origin = pd.DataFrame(cols, index=demand.index)
     by_origin.index.name = C.ORIGIN_ID
     return CatchmentResult(by_origin, by_site, unreached)
+
+
+_GRID_ID = re.compile(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
+
+
+def _grid_corners(ids: pd.Index, *, what: str) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Lower-left corners (EPSG:3035) and the one resolution of Eurostat grid ids."""
+    found = [_GRID_ID.match(str(i)) for i in ids]
+    if None in found:
+        bad = ids[found.index(None)]
+        raise DataError(f"{what}: expected Eurostat grid ids (CRS3035RES<size>mN<y>E<x>): {bad!r}")
+    xyr = np.array([[int(m[3]), int(m[2]), int(m[1])] for m in found if m], dtype=np.int64)
+    xyr = xyr.reshape(-1, 3)
+    if len(set(xyr[:, 2])) > 1:
+        raise DataError(f"{what}: cells of several sizes ({sorted(set(xyr[:, 2]))} m) in one grid")
+    return xyr[:, 0], xyr[:, 1], int(xyr[0, 2]) if len(xyr) else 1
+
+
+def outside_demand(territory: pd.Series, buffer: pd.Series) -> pd.Series:
+    """The population of the buffer's grid cells that the territory's cells leave out.
+
+    ``territory`` and ``buffer`` are populations indexed by Eurostat grid id; the buffer's
+    cells (the census 1 km cells around the territory) hold the territory's, of the same
+    size or finer (Filosofi 200 m). Matching them by id would count the territory twice
+    on the 200 m grid (200 m ids never equal 1 km ids); instead each territory cell goes
+    to the buffer cell that holds it (from the corner in its id), and each buffer cell
+    keeps ``max(0, its population - that of the territory cells inside)``: nothing when
+    it is a territory cell, the people outside when it straddles the edge. Returns the
+    positive remainders by buffer cell id.
+    """
+    territory = _check_amounts(territory, what="territory demand", index_name="cell id")
+    buffer = _check_amounts(buffer, what="buffer demand", index_name="cell id")
+    tx, ty, t_res = _grid_corners(territory.index, what="territory demand")
+    b_res = _grid_corners(buffer.index, what="buffer demand")[2]
+    if len(territory) and len(buffer) and b_res % t_res:
+        raise DataError(f"buffer demand: {b_res} m cells cannot hold the territory's {t_res} m")
+    px, py = tx // b_res * b_res, ty // b_res * b_res
+    parent = [f"CRS3035RES{b_res}mN{y}E{x}" for x, y in zip(px, py, strict=True)]
+    inside = pd.Series(territory.to_numpy(), index=parent).groupby(level=0).sum()
+    left = (buffer - inside.reindex(buffer.index, fill_value=0.0)).clip(lower=0.0)
+    return left[left > 0]
 
 
 def standardise_population(counts: pd.DataFrame, consumption: Mapping[str, float]) -> pd.Series:

@@ -29,8 +29,14 @@ from accessibility.core import columns as C
 from accessibility.core import params as _params
 from accessibility.core.errors import DataWarning, SnapWarning
 from accessibility.core.paths import project_data_dir
-from accessibility.engine.travel_times import od_matrix
-from accessibility.indicators.catchment import apl, drees_apl, enhanced_two_step_fca, two_step_fca
+from accessibility.engine.travel_times import od_pairs
+from accessibility.indicators.catchment import (
+    apl,
+    drees_apl,
+    enhanced_two_step_fca,
+    outside_demand,
+    two_step_fca,
+)
 from accessibility.indicators.gammes import GAMME_LABELS_FR, GAMME_THRESHOLDS_MIN, gamme_access
 from accessibility.indicators.nearest import Reach, weighted_summary
 from accessibility.indicators.priority import (
@@ -42,6 +48,7 @@ from accessibility.indicators.priority import (
     score,
     tier_of,
 )
+from accessibility.indicators.windows import WindowResult, window_indicators
 from accessibility.inputs.population import census_points_in_area, demand_points
 from accessibility.inputs.services import Category, load_categories
 
@@ -89,6 +96,9 @@ class DiagnosticMeta(TypedDict):
     """Per gamme, the equipment types found nowhere in the study area."""
     consultations_per_practitioner: float | None
     """The APL parameter; None without general practitioners."""
+    windows: dict[str, Any]
+    """Per category with opening hours: what the window indicators rest on
+    (:class:`~accessibility.indicators.windows.WindowResult`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,7 +208,7 @@ def run_diagnostic(
     params = dict(parameters or load_parameters())
     cells = layers.cells.copy()
     points = demand_points(cells)
-    present, absent = _nearest_times(study, cells, points, cats)
+    present, absent, windows = _nearest_times(study, cells, points, cats)
     area = gpd.GeoSeries(
         [layers.communes.union_all().buffer(layers.territory.buffer_m)], crs=cells.crs
     )
@@ -222,7 +232,7 @@ def run_diagnostic(
     with np.errstate(invalid="ignore", divide="ignore"):
         cells["share_65plus"] = cells[C.POP_65PLUS] / residents
         cells["share_under15"] = cells[C.POP_UNDER15] / residents
-    indicators = _indicator_rows(cats, present)
+    indicators = _indicator_rows(cats, present) + windows.indicators
     communes = layers.communes.join(_commune_table(cells, layers.communes, indicators),
                                     on=C.COMMUNE_CODE)  # fmt: skip
     cells = pd.concat([cells, score(cells, criteria, where="cells")], axis=1)
@@ -247,6 +257,7 @@ def run_diagnostic(
         "consultations_per_practitioner": params["supply"][gp_key]["consultations_per_practitioner"]
         if gp_key in present
         else None,
+        "windows": windows.meta,
     }
     return Diagnostic(
         cells=gpd.GeoDataFrame(cells, geometry="geometry", crs=layers.cells.crs),
@@ -261,10 +272,13 @@ def run_diagnostic(
 
 def _nearest_times(
     study: Study, cells: pd.DataFrame, points: gpd.GeoDataFrame, cats: Mapping[str, Category]
-) -> tuple[list[str], list[str]]:
-    """Add each cell's time to the nearest service of every category that has one.
+) -> tuple[list[str], list[str], WindowResult]:
+    """Add each cell's time to the nearest service of every category that has one, and
+    the time-window indicators (:mod:`accessibility.indicators.windows`: the same
+    searches on the services open in each window).
 
-    Returns the categories computed and those without any service (a warning)."""
+    Returns the categories computed, those without any service (a warning) and the
+    window indicators."""
     services = study.layers.services
     present = [k for k in cats if not cats[k].history and (services[C.CATEGORY] == k).any()]
     absent = [k for k in cats if not cats[k].history and k not in present]
@@ -278,7 +292,10 @@ def _nearest_times(
     for key in present:
         cells[_time_column(key)] = reach.nearest_min(svc[C.CATEGORY].to_numpy() == key)
     log.info("times to %d categories for %d cells", len(present), len(cells))
-    return present, absent
+    windows = window_indicators(reach, svc, cats)
+    if windows.columns:  # one insertion (column by column, pandas warns of fragmentation)
+        cells[list(windows.columns)] = np.column_stack(list(windows.columns.values()))
+    return present, absent, windows
 
 
 def unreachable_column(column: str) -> str:
@@ -300,7 +317,8 @@ def _commune_table(
     w = cells[C.POP_TOTAL].to_numpy(dtype=float)
     code = cells[C.COMMUNE_CODE].to_numpy()
     value_cols = [
-        c for c in cells.columns if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_"))
+        c for c in cells.columns
+        if c.startswith(("time_", "gamme_", "fca2_", "e2sfca_", "apl_", "hours_"))
     ]
     grouped = cells.groupby(C.COMMUNE_CODE)
     index = pd.Index(communes[C.COMMUNE_CODE])
@@ -315,7 +333,8 @@ def _commune_table(
         num = pd.Series(np.where(ok, v * w, 0.0)).groupby(code).sum()
         den = pd.Series(np.where(ok, w, 0.0)).groupby(code).sum()
         cols[col] = num / den.where(den > 0)
-        cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
+        if not col.startswith("hours_"):  # weekly hours are never missing (0: none)
+            cols[unreachable_column(col)] = pd.Series(np.where(ok, 0.0, w)).groupby(code).sum()
     for ind in indicators:
         col = ind["indicator"]
         far = ~(cells[col].to_numpy(dtype=float) <= ind["threshold_min"])
@@ -325,7 +344,8 @@ def _commune_table(
     # one frame at once (column by column, pandas warns of a fragmented frame)
     agg = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()}, index=index)
     for col in value_cols:
-        agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
+        if unreachable_column(col) in agg.columns:
+            agg[unreachable_column(col)] = agg[unreachable_column(col)].fillna(0.0)
     residents = grouped["pop_resident"].sum() if "pop_resident" in cells.columns else None
     return agg.assign(
         resident_grid_population=agg["grid_population"]
@@ -350,11 +370,18 @@ def _supply_indicators(
 
     The demand includes the population of the buffer (census cells whose centre lies
     within it, outside the territory): the services near the edge also serve them, and
-    leaving them out would overstate the supply of the border cells.
+    leaving them out would overstate the supply of the border cells. Each buffer cell
+    adds only what the territory's cells inside it leave out (:func:`outside_demand`),
+    so the territory is counted once on the 1 km and the 200 m grid alike.
     """
     outside = census_points_in_area(area, paths=study.paths)
-    outside = outside[~outside[C.CELL_ID].isin(cells[C.CELL_ID])]
-    outside = outside[outside[C.POP_TOTAL] > 0]
+    # the territory's cells may be finer than the buffer's 1 km census cells (200 m
+    # grid): what each buffer cell adds is the population its territory cells leave out
+    left = outside_demand(
+        cells.set_index(C.CELL_ID)[C.POP_TOTAL], outside.set_index(C.CELL_ID)[C.POP_TOTAL]
+    )
+    outside = outside[outside[C.CELL_ID].isin(left.index)].copy()
+    outside[C.POP_TOTAL] = left.reindex(outside[C.CELL_ID]).to_numpy()
     demand_points_all = pd.concat(
         [
             points[[C.CELL_ID, C.POP_TOTAL, "geometry"]],
@@ -368,7 +395,9 @@ def _supply_indicators(
         # buffer cells far from the numbered roads are expected; the territory's own
         # cells were already reported by the nearest-time step
         warnings.simplefilter("ignore", SnapWarning)
-        times = od_matrix(
+        # the reachable pairs only, float32 rounded up: the catchments' band edges
+        # weigh them as float64 times (see accessibility.engine.blocks.ceil_float32)
+        times = od_pairs(
             study.network,
             study.access_points(demand_points_all),
             study.access_points(sites),
@@ -376,12 +405,15 @@ def _supply_indicators(
             destination_id=C.SERVICE_ID,
             limit_min=limit,
             snap=study.snap,
-        ).dropna(subset=[C.TRAVEL_TIME_MIN])
+        )
     demand = demand_points_all.set_index(C.CELL_ID)[C.POP_TOTAL]
     supply = sites.set_index(C.SERVICE_ID)[C.COUNT].astype(float)
     per_unit = float(params["supply"][key]["consultations_per_practitioner"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # sites nobody reaches: reported in meta
+        # the matrix stops at limit_min: a cell with no site within it has no row, and
+        # an access of 0 by definition (not a data problem); "sites nobody reaches" and
+        # any other warning still reach the user
+        warnings.filterwarnings("ignore", r"\d+ origin\(s\) of the demand have no row", DataWarning)
         r2 = two_step_fca(times, demand, supply).by_origin
         r3 = enhanced_two_step_fca(times, demand, supply).by_origin
         ra = apl(times, demand, supply * per_unit, decay=drees_apl()).by_origin

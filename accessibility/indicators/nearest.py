@@ -147,3 +147,18 @@ class Reach:
             return np.full(len(self.origin_ids), np.nan)
         total, _ = nearest_snapped(self.net, self._o, self._d.take(m))
         return np.where(np.isfinite(total), total / 60.0, np.nan)
+
+    def times_min(self, mask: np.ndarray | pd.Series, limit_min: float) -> np.ndarray:
+        """Minutes from each origin to each destination where ``mask`` is True, shape
+        (origins, chosen destinations); NaN beyond ``limit_min`` or unreached. Same
+        times as :func:`accessibility.engine.travel_times.od_matrix`."""
+        from accessibility.engine.travel_times import _origin_by_destination_s
+
+        m = np.asarray(mask, dtype=bool)
+        if not m.any():
+            return np.full((len(self.origin_ids), 0), np.nan)
+        total = _origin_by_destination_s(self.net, self._o, self._d.take(m), limit_min * 60.0)
+        out = total.T / 60.0
+        out[~(out <= limit_min)] = np.nan
+        return out
+

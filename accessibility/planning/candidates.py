@@ -214,11 +214,37 @@ def check_candidates(
     return snap
 
 
-def existing_sites(study: Study, category: str) -> gpd.GeoDataFrame:
+def existing_sites(
+    study: Study, category: str, *, window: str | None = None, hours: str | None = None
+) -> gpd.GeoDataFrame:
     """The services of ``category`` (territory and buffer) as sites: ``site_id`` (the
-    service id), ``label``, ``commune_code``, ``in_territory``, geometry."""
+    service id), ``label``, ``commune_code``, ``in_territory``, geometry.
+
+    ``window``: a time window of ``data/indicators/windows.toml``; only the services open
+    in it (as :func:`accessibility.indicators.windows.open_during` decides) are sites.
+    ``hours``: the new sites' hours, checked first (:func:`check_window`)."""
+    check_window(window, hours)
     svc = study.layers.services
     chosen = svc[svc[C.CATEGORY] == category]
+    if window is not None:
+        from accessibility.indicators.windows import open_during, resolve_window
+
+        chosen = chosen[open_during(chosen, resolve_window(window))]
     cols = [C.SERVICE_ID, C.LABEL, C.COMMUNE_CODE, C.IN_TERRITORY, "geometry"]
     out = chosen[cols].rename(columns={C.SERVICE_ID: C.SITE_ID}).reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=svc.crs)
+
+
+def check_window(window: str | None, hours: str | None) -> None:
+    """Check a siting's time window and the new sites' hours before any heavy work: the
+    window must be known and the hours readable and open in it
+    (:func:`accessibility.indicators.windows.check_site_hours`). New sites without
+    ``hours`` are taken as open in the window."""
+    if window is None and hours is None:
+        return
+    from accessibility.indicators.windows import check_site_hours, resolve_window
+
+    w = resolve_window(window) if window is not None else None
+    if hours is not None:
+        check_site_hours(hours, w)
+

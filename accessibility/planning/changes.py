@@ -1,7 +1,8 @@
 """Before/after arithmetic of a site scenario, on plain arrays and tables.
 
 Owns: :func:`nearest_time` (each cell's time to its nearest open site),
-:func:`change_summary` (population-weighted before/after figures per group) and
+:func:`change_summary` (population-weighted before/after figures per group),
+:func:`paired_summary` (two states of the same cells, same cells and same weights) and
 :func:`rank_sites` (candidates each added alone). Pure functions: no network, no files.
 
 Unreachable cells (NaN times) are never silently dropped: means are taken over the
@@ -108,6 +109,59 @@ def change_summary(
     if by is None:
         return out.reset_index(drop=True)
     return out.rename_axis(by).reset_index()
+
+
+def paired_summary(table: pd.DataFrame, *, by: str, threshold_min: float) -> pd.DataFrame:
+    """Two states of the same cells (e.g. summer and winter) compared on the same cells
+    with the same weights, per group.
+
+    A change in a mean time must come from the roads and services, not from who is
+    counted or which cells are left out: both means are taken over the cells that have
+    a time in both states, each weighted by its *residents* (the same number in both);
+    a cell with a time in one state only is left out of both means and its residents are
+    reported as unreachable in the other. So when the second state only closes or slows
+    down, no group's mean can fall. Visitors (seasonal populations) are reported beside,
+    never mixed into the weights.
+
+    Parameters
+    ----------
+    table
+        One row per cell: the ``by`` column, ``residents``, ``visitors_before``,
+        ``visitors_after``, ``time_before_min`` and ``time_after_min`` (NaN: no route).
+    by
+        Group column.
+    threshold_min
+        Threshold of the ``beyond_*`` columns (a cell with no route is beyond it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group: ``mean_before_min``, ``mean_after_min`` (NaN when no cell of
+        the group has a time in both states), ``unreachable_before`` /
+        ``unreachable_after`` and ``beyond_before`` / ``beyond_after`` (residents),
+        ``visitors_before`` / ``visitors_after`` and ``visitors_beyond_before`` /
+        ``visitors_beyond_after`` (visitors, on their own).
+    """
+    res = table["residents"].to_numpy(dtype=float)
+    tb = table[TIME_BEFORE].to_numpy(dtype=float)
+    ta = table[TIME_AFTER].to_numpy(dtype=float)
+    both = np.isfinite(tb) & np.isfinite(ta)
+    cols = {
+        "_nb": np.where(both, tb * res, 0.0),
+        "_na": np.where(both, ta * res, 0.0),
+        "_den": np.where(both, res, 0.0),
+    }
+    for name, t in (("before", tb), ("after", ta)):
+        vis = table[f"visitors_{name}"].to_numpy(dtype=float)
+        cols[f"unreachable_{name}"] = np.where(np.isfinite(t), 0.0, res)
+        cols[f"beyond_{name}"] = np.where(within(t, threshold_min), 0.0, res)
+        cols[f"visitors_{name}"] = vis
+        cols[f"visitors_beyond_{name}"] = np.where(within(t, threshold_min), 0.0, vis)
+    g = pd.DataFrame(cols).groupby(table[by].to_numpy(), sort=True).sum()
+    den = g.pop("_den")
+    out = pd.DataFrame({"mean_before_min": g.pop("_nb") / den.where(den > 0)})
+    out["mean_after_min"] = g.pop("_na") / den.where(den > 0)
+    return out.join(g).rename_axis(by)
 
 
 def rank_sites(

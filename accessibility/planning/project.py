@@ -31,6 +31,7 @@ from accessibility.planning.candidates import (
 )
 from accessibility.planning.changes import MINUTES, TIME_BEFORE, nearest_time, rank_sites, within
 from accessibility.planning.sites import cells_frame, site_matrix
+from accessibility.planning.siting import CostMatrix
 
 if TYPE_CHECKING:
     from accessibility.engine.study import Study
@@ -243,8 +244,9 @@ def project_sheet(
     category: str,
     at: str | Place,
     *,
+    matrix: CostMatrix | None = None,
     threshold_min: float | None = None,
-    minutes: Sequence[float] = MINUTES,
+    minutes: Sequence[float] = MINUTES, window: str | None = None, hours: str | None = None,
 ) -> ProjectSheet:
     """The « fiche projet » of a site of ``category`` proposed at ``at``.
 
@@ -253,6 +255,9 @@ def project_sheet(
     study, diagnostic
         The territory's study and its :func:`~accessibility.indicators.diagnostic.run_diagnostic`
         (for the priority communes).
+    matrix
+        Travel times already computed on this study, reused
+        (:func:`~accessibility.planning.sites.site_matrix`).
     category
         The category the site belongs to (a MAM: ``childcare``; a health centre:
         ``general_practitioner``).
@@ -260,8 +265,9 @@ def project_sheet(
         A commune name, an INSEE code, ``"lon,lat"`` (placed by
         :func:`accessibility.inputs.places.resolve_place`) or a
         :class:`~accessibility.inputs.places.Place`.
-    threshold_min
-        Default: the category's threshold.
+    threshold_min, window, hours
+        Default: the category's threshold. A time window and the proposal's hours: see
+        :func:`~accessibility.planning.sites.evaluate_scenario`.
 
     Notes
     -----
@@ -275,19 +281,14 @@ def project_sheet(
     label, site, code = _resolve(study, at)
     site = site.to_crs(study.layers.cells.crs)
     check_candidates(study, site, where=f"proposed site {label}")
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     halls = town_hall_candidates(study.layers.communes)
     if code is not None:
         halls = halls[halls[C.COMMUNE_CODE] != code]
-    sites = pd.concat(
-        [
-            site[[C.SITE_ID, "geometry"]],
-            existing[[C.SITE_ID, "geometry"]],
-            halls[[C.SITE_ID, "geometry"]],
-        ],
-        ignore_index=True,
-    )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cols = [C.SITE_ID, "geometry"]
+    sites = pd.concat([site[cols], existing[cols], halls[cols]], ignore_index=True)
+    sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs)
+    cm = site_matrix(study, sites, known=matrix)
     cells = cells_frame(study).drop(columns="geometry")
     t_site = cm.times[:, 0]
     before = nearest_time(cm.times, cm.candidate_ids.get_indexer(existing[C.SITE_ID]))

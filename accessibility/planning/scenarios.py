@@ -48,6 +48,7 @@ from accessibility.core.errors import NetworkError, ScenarioError
 from accessibility.core.names import normalise_name
 from accessibility.core.paths import Paths, default_paths
 from accessibility.network.graph import RoadNetwork
+from accessibility.planning.changes import paired_summary
 from accessibility.planning.scenario_file import (
     SCENARIO_DIR,
     Closure,
@@ -528,92 +529,69 @@ def compare(
     diag_base: Any, diag_scenario: Any, *, labels: Sequence[str] = ("summer", "winter")
 ) -> pd.DataFrame:
     """Per commune and per EPCI: the change in time to each category and in population
-    beyond its threshold, between two diagnostics (e.g. summer then winter).
+    beyond its threshold, between two diagnostics of the same cells (e.g. summer then
+    winter).
+
+    Both times are means over the same cells (those with a time in both diagnostics)
+    weighted by the same residents (those of ``diag_base``), so that the change is the
+    change of the roads and services: with closures and slowdowns only, no commune or
+    EPCI gets faster. Visitors (a seasonal scenario adds them to ``pop_total``) are
+    reported on their own columns, never in the weights (see
+    :func:`~accessibility.planning.changes.paired_summary`).
 
     Returns
     -------
     pandas.DataFrame
         Long table: ``level`` (commune / epci), ``code``, ``name``, ``indicator``,
-        ``threshold_min``, ``<a>_min``, ``<b>_min``, ``change_min``, ``<a>_beyond_pop``,
-        ``<b>_beyond_pop``, ``change_beyond_pop`` (``a``, ``b`` = ``labels``). Commune
-        times are population-weighted means over the cells that have a time; EPCI times
-        are weighted by the cells' *resident* population in both cases (so a seasonal
-        scenario's visitors do not shift the weights), while the populations beyond the
-        thresholds count everyone, visitors included. ``<b>_unreachable_pop`` gives the
-        population with no route at all in each case (EPCI rows).
+        ``threshold_min``, ``<a>_min``, ``<b>_min``, ``change_min``;
+        ``<a>_unreachable_pop`` / ``<b>_unreachable_pop`` (residents with no route, left
+        out of both means); ``<a>_beyond_pop`` / ``<b>_beyond_pop`` and
+        ``change_beyond_pop`` (residents beyond the threshold or with no route);
+        ``<a>_visitors_pop`` / ``<b>_visitors_pop`` and ``<a>_visitors_beyond_pop`` /
+        ``<b>_visitors_beyond_pop`` (visitors, all and beyond the threshold); ``a``,
+        ``b`` = ``labels``.
     """
     a, b = labels
-    inds = diag_base.indicators[["indicator", "threshold_min"]]
+    ca = diag_base.cells.set_index(C.CELL_ID)
+    cb = diag_scenario.cells.set_index(C.CELL_ID).reindex(ca.index)
+    residents = _residents(ca)
+    table = pd.DataFrame({"residents": residents}, index=ca.index)
+    table["visitors_before"] = ca[C.POP_TOTAL] - residents
+    table["visitors_after"] = cb[C.POP_TOTAL] - _residents(cb)
+    communes = diag_base.communes.set_index(C.COMMUNE_CODE)
+    epci = diag_base.epci.drop_duplicates(C.EPCI_CODE).set_index(C.EPCI_CODE)[C.EPCI_NAME]
+    table["commune"] = ca[C.COMMUNE_CODE].to_numpy()
+    table["epci"] = table["commune"].map(communes[C.EPCI_CODE])
+    names = {"commune": communes[C.COMMUNE_NAME], "epci": epci}
+    rename = {"mean_before_min": f"{a}_min", "mean_after_min": f"{b}_min"}
+    for what in ("unreachable", "beyond", "visitors", "visitors_beyond"):
+        rename |= {f"{what}_before": f"{a}_{what}_pop", f"{what}_after": f"{b}_{what}_pop"}
     rows = []
-    ca, cb = (
-        diag_base.communes.set_index(C.COMMUNE_CODE),
-        diag_scenario.communes.set_index(C.COMMUNE_CODE),
-    )
-    for ind, thr in inds.itertuples(index=False):
-        if ind not in ca.columns or ind not in cb.columns:
-            continue
-        beyond = ind.replace("_min", "_beyond_pop")
-        rows.append(
-            pd.DataFrame(
-                {
-                    "level": "commune",
-                    "code": ca.index,
-                    "name": ca[C.COMMUNE_NAME].to_numpy(),
-                    "indicator": ind,
-                    "threshold_min": thr,
-                    f"{a}_min": ca[ind].to_numpy(),
-                    f"{b}_min": cb[ind].reindex(ca.index).to_numpy(),
-                    f"{a}_beyond_pop": ca[beyond].to_numpy() if beyond in ca else np.nan,
-                    f"{b}_beyond_pop": cb[beyond].reindex(ca.index).to_numpy()
-                    if beyond in cb
-                    else np.nan,
-                }
-            )
-        )
-    ea, eb = diag_base.epci, diag_scenario.epci
-    key = [C.EPCI_CODE, "indicator"]
-    m = ea.merge(eb, on=key, suffixes=("_a", "_b"))
-    rows.append(
-        pd.DataFrame(
-            {
-                "level": "epci",
-                "code": m[C.EPCI_CODE],
-                "name": m[f"{C.EPCI_NAME}_a"],
-                "indicator": m["indicator"],
-                "threshold_min": m["threshold_min_a"],
-                f"{a}_min": _resident_epci_mean(diag_base, m[C.EPCI_CODE], m["indicator"]),
-                f"{b}_min": _resident_epci_mean(diag_scenario, m[C.EPCI_CODE], m["indicator"]),
-                f"{a}_beyond_pop": m["population_beyond_a"],
-                f"{b}_beyond_pop": m["population_beyond_b"],
-                f"{a}_unreachable_pop": m["population_unreachable_a"],
-                f"{b}_unreachable_pop": m["population_unreachable_b"],
-            }
-        )
-    )
+    for level in ("commune", "epci"):
+        for ind, thr in diag_base.indicators[["indicator", "threshold_min"]].itertuples(
+            index=False
+        ):
+            if ind not in ca.columns or ind not in cb.columns:
+                continue
+            t = table.assign(time_before_min=ca[ind], time_after_min=cb[ind])
+            s = paired_summary(t, by=level, threshold_min=thr).reindex(names[level].index)
+            s = s.rename(columns=rename).rename_axis("code").reset_index()
+            s.insert(0, "level", level)
+            s.insert(2, "name", names[level].to_numpy())
+            s.insert(3, "indicator", ind)
+            s.insert(4, "threshold_min", thr)
+            rows.append(s)
     out = pd.concat(rows, ignore_index=True)
     out["change_min"] = out[f"{b}_min"] - out[f"{a}_min"]
     out["change_beyond_pop"] = out[f"{b}_beyond_pop"] - out[f"{a}_beyond_pop"]
-    return out
+    pairs = [(f"{a}_{w}", f"{b}_{w}") for w in ("unreachable_pop", "beyond_pop")]
+    order = ["level", "code", "name", "indicator", "threshold_min", f"{a}_min", f"{b}_min",
+             "change_min", *pairs[0], *pairs[1], "change_beyond_pop"]  # fmt: skip
+    return out[order + [c for c in out.columns if c not in order]]
 
 
-def _resident_epci_mean(diag: Any, epci_codes: pd.Series, indicators: pd.Series) -> np.ndarray:
-    """Mean time per (EPCI, indicator) weighted by the *resident* population of the cells.
-
-    Two seasons weigh their cells alike this way, so that the change in time is the
-    change of the roads, not of who is counted (a seasonal scenario adds visitors to
-    ``pop_total``; the populations beyond the thresholds do count them).
-    """
-    cells = diag.cells
-    weights = cells["pop_resident"] if "pop_resident" in cells.columns else cells[C.POP_TOTAL]
-    epci_of = diag.communes.set_index(C.COMMUNE_CODE)[C.EPCI_CODE]
-    epci = cells[C.COMMUNE_CODE].map(epci_of).to_numpy()
-    w = weights.to_numpy(dtype=float)
-    out = np.full(len(epci_codes), np.nan)
-    for i, (code, ind) in enumerate(zip(epci_codes, indicators, strict=True)):
-        if ind not in cells.columns:
-            continue
-        t = cells[ind].to_numpy(dtype=float)
-        ok = (epci == code) & np.isfinite(t)
-        if w[ok].sum() > 0:
-            out[i] = float(np.average(t[ok], weights=w[ok]))
-    return out
+def _residents(cells: pd.DataFrame) -> pd.Series:
+    """The residents of each cell (``pop_resident`` of a seasonal scenario, else
+    ``pop_total``)."""
+    col = "pop_resident" if "pop_resident" in cells.columns else C.POP_TOTAL
+    return cells[col].astype(float)

@@ -30,6 +30,7 @@ from accessibility.inputs.services import Category
 from accessibility.planning.candidates import (
     category_of,
     check_candidates,
+    check_window,
     existing_sites,
     read_candidates,
     town_hall_candidates,
@@ -51,13 +52,19 @@ if TYPE_CHECKING:
 MODELS = ("mclp", "p-median", "lscp", "p-center")
 
 
-def site_matrix(study: Study, sites: gpd.GeoDataFrame) -> CostMatrix:
+def site_matrix(
+    study: Study, sites: gpd.GeoDataFrame, *, known: CostMatrix | None = None
+) -> CostMatrix:
     """Car travel times (minutes) from every population cell to every site.
 
     The cells' own snapping warnings (cells far from any road) are those of the
     diagnostic and are not repeated here; candidates are checked by
-    :func:`check_candidates`.
+    :func:`check_candidates`. ``known``: a matrix already computed on the same study
+    (same cells, same network); its columns are reused for the sites whose id it holds
+    and only the others are routed (the planner's app keeps one per season).
     """
+    if known is not None:
+        return _reuse(study, sites, known)
     points = demand_points(study.layers.cells)
     if len(sites) == 0:
         return CostMatrix(np.empty((len(points), 0)), points[C.CELL_ID], pd.Index([]))
@@ -73,6 +80,22 @@ def site_matrix(study: Study, sites: gpd.GeoDataFrame) -> CostMatrix:
             snap=study.snap,
         )
     return CostMatrix.from_long(long, demand_ids=points[C.CELL_ID], candidate_ids=sites[C.SITE_ID])
+
+
+def _reuse(study: Study, sites: gpd.GeoDataFrame, known: CostMatrix) -> CostMatrix:
+    """:func:`site_matrix` with the columns of ``known`` reused (see there)."""
+    if len(known.demand_ids) != len(study.layers.cells) or not (
+        known.demand_ids == pd.Index(study.layers.cells[C.CELL_ID])
+    ).all():
+        raise DataError("known matrix: its rows are not the cells of this study")
+    ids = pd.Index(sites[C.SITE_ID])
+    pos = known.candidate_ids.get_indexer(ids)
+    times = np.empty((len(known.demand_ids), len(ids)))
+    times[:, pos >= 0] = known.times[:, pos[pos >= 0]]
+    if (pos < 0).any():
+        extra = site_matrix(study, sites[pos < 0])
+        times[:, pos < 0] = extra.times
+    return CostMatrix(times, known.demand_ids, ids)
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,10 +317,13 @@ def evaluate_scenario(
     study: Study,
     category: str,
     *,
+    matrix: CostMatrix | None = None,
     added: gpd.GeoDataFrame | None = None,
     removed: Sequence[str] = (),
     threshold_min: float | None = None,
     minutes: Sequence[float] = MINUTES,
+    window: str | None = None,
+    hours: str | None = None,
 ) -> ScenarioEvaluation:
     """Before/after access to ``category`` when sites are added and/or removed.
 
@@ -307,6 +333,8 @@ def evaluate_scenario(
         A :class:`~accessibility.engine.study.Study`.
     category
         A service category key (``france_services``, ``childcare``...).
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     added
         New sites: points with ``site_id`` (and ``label``; ``commune_name`` names them
         in the summary when present).
@@ -316,10 +344,14 @@ def evaluate_scenario(
         Threshold of ``newly_within`` and of the summary; default the category's.
     minutes
         Thresholds of the "population within" figures.
+    window, hours
+        A time window (``data/indicators/windows.toml``): only the existing sites open
+        in it count; the added sites have ``hours`` (checked to open in the window) or,
+        without, are taken as open in it.
     """
     cat = category_of(category)
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     added = _prepare_added(added, existing)
     if len(added):
@@ -328,7 +360,9 @@ def evaluate_scenario(
         [existing[[C.SITE_ID, "geometry"]], added[[C.SITE_ID, "geometry"]].to_crs(existing.crs)],
         ignore_index=True,
     )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cm = site_matrix(
+        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
+    )
     return _evaluate(study, cat, threshold, cm, existing, added, removed_ids, minutes)
 
 
@@ -349,18 +383,23 @@ def choose_sites(
     study: Study,
     category: str,
     *,
+    matrix: CostMatrix | None = None,
     new: int,
     model: str,
     threshold_min: float | None = None,
     candidates: gpd.GeoDataFrame | Path | str | None = None,
     removed: Sequence[str] = (),
     time_limit_s: float | None = 60,
+    window: str | None = None,
+    hours: str | None = None,
 ) -> SiteChoice:
     """Choose ``new`` sites among the candidates with a siting model, the existing
     services of the category (minus ``removed``) open, then evaluate the scenario.
 
     Parameters
     ----------
+    matrix
+        Travel times already computed on this study, reused (:func:`site_matrix`).
     model
         ``"mclp"`` (most population within the threshold), ``"p-median"`` (least total
         travel time), ``"p-center"`` (least worst time) or ``"lscp"`` (fewest sites
@@ -371,13 +410,17 @@ def choose_sites(
     threshold_min
         Coverage threshold (MCLP, LSCP) and threshold of the evaluation; default the
         category's.
+    window, hours
+        As for :func:`evaluate_scenario`: the existing sites open in the window only; the
+        new sites open at ``hours`` (kept in ``chosen``'s ``hours`` column).
     """
+    check_window(window, hours)  # before reading the candidates
     cat = category_of(category)
     if model not in MODELS:
         raise DataError(f"unknown siting model {model!r}; known: {', '.join(MODELS)}")
     threshold = float(cat.threshold_min if threshold_min is None else threshold_min)
     where, cand = _candidates(study, candidates)
-    existing = existing_sites(study, category)
+    existing = existing_sites(study, category, window=window, hours=hours)
     removed_ids = _check_removed(existing, removed, category)
     cand = _prepare_added(cand, existing).to_crs(existing.crs)
     if model != "lscp" and (isinstance(new, bool) or not isinstance(new, int) or new < 1):
@@ -392,7 +435,9 @@ def choose_sites(
     sites = pd.concat(
         [cand[[C.SITE_ID, "geometry"]], existing[[C.SITE_ID, "geometry"]]], ignore_index=True
     )
-    cm = site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs))
+    cm = site_matrix(
+        study, gpd.GeoDataFrame(sites, geometry="geometry", crs=existing.crs), known=matrix
+    )
     # the removed sites leave the model's matrix; they stay in ``cm`` for "before"
     model_ids = pd.Index(pd.concat([cand[C.SITE_ID], kept[C.SITE_ID]]))
     sub = CostMatrix(cm.times[:, cm.candidate_ids.get_indexer(model_ids)], cm.demand_ids, model_ids)
@@ -400,6 +445,8 @@ def choose_sites(
     res = _solve(model, sub, weights, new, threshold, list(kept[C.SITE_ID]), time_limit_s)
     chosen = cand.set_index(C.SITE_ID).loc[list(res.sites)].reset_index()
     chosen = gpd.GeoDataFrame(chosen, geometry="geometry", crs=cand.crs)
+    if hours is not None:
+        chosen[C.HOURS] = hours
     evaluation = _evaluate(study, cat, threshold, cm, existing, chosen, removed_ids, MINUTES)
     return SiteChoice(res, chosen, cand, evaluation, model, threshold)
 

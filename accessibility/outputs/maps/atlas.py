@@ -99,7 +99,8 @@ def access_map(
     ind = diagnostic.indicators.set_index("indicator")
     cells, communes = diagnostic.cells, diagnostic.communes
     keys = list(categories) if categories is not None else [
-        c[len("time_"):-len("_min")] for c in ind.index if c.startswith("time_")
+        c[len("time_"):-len("_min")] for c in ind.index
+        if c.startswith("time_") and "_at_" not in c  # time windows: their own map
     ]
     if default not in keys:
         default = keys[0]
@@ -510,8 +511,26 @@ def build_atlas(study: Study, diagnostic: Diagnostic, out_dir: Path | str, *,
             cells, svc, empty, communes=diagnostic.communes, attribution=attr_all,
             change="loss", title=titles[name], caption=captions[name], roads=roads,
         )
+    _add_windows_map(maps, titles, captions, study, diagnostic, attr_all)
     paths = {k: save_map(m, out_dir / f"{k}.html") for k, m in maps.items()}
     paths["index"] = write_index(paths, out_dir, territory_name=str(layers.territory.name),
                                  attribution=attr_all, titles=titles, captions=captions)
     log.info("atlas written to %s (%d maps)", out_dir, len(maps))
     return paths
+
+
+def _add_windows_map(maps: dict, titles: dict, captions: dict, study: Study,
+                     diagnostic: Diagnostic, attribution: str) -> None:
+    """The time-window map (:mod:`accessibility.outputs.maps.windows`), when the
+    diagnostic has France Services window columns."""
+    from accessibility.indicators.windows import window_column
+    from accessibility.outputs.maps.windows import MAP_NAME, windows_map, windows_title
+
+    if window_column("france_services", "samedi_matin") not in set(
+        diagnostic.indicators["indicator"]
+    ):
+        return
+    maps[MAP_NAME] = windows_map(diagnostic, study.layers.services, attribution=attribution)
+    titles[MAP_NAME] = windows_title("France Services", "le samedi matin")
+    captions[MAP_NAME] = ("Temps d'accès aux France Services ouvertes pendant chaque plage "
+                          "horaire (horaires publiés au 2024-08-01).")
