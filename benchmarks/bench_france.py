@@ -17,7 +17,9 @@ Steps, each timed (wall clock, one run; the machine is shared and noisy):
 3. the national share of people within 20 / 30 min of a France Services, beside the
    ministry's 92 % / 99 % (a reference, nothing is fitted to it).
 
-Prints a Markdown table (docs/benchmarks.md, "National run").
+Prints each partition as it ends, then a Markdown table (docs/benchmarks.md, "National
+run"). Run it from a checkout nobody edits meanwhile: the workers import the package's
+modules and read its data files while they run.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def _run(spec: NationalSpec, workers: int, inputs) -> tuple[float, object]:
     try:
         client.wait_for_workers(workers)
         t = time.perf_counter()
-        result = run_distributed(spec, client, inputs=inputs)
+        result = run_distributed(spec, client, inputs=inputs, on_done=lambda r: print(
+            f"  {r.departement}: {len(r.cells):,} cells, {r.seconds:.1f} s, worker peak "
+            f"{r.peak_rss_gb:.2f} GB", flush=True))
         return time.perf_counter() - t, result
     finally:
         close_client(client)
