@@ -207,10 +207,6 @@ SAME_AS: dict[str, str] = {
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
     "accessibility project": "accessibility project --category france_services --at Valloire",
-    # the run with --compare minus the comparison: the same scenario run, folder and files
-    "accessibility run --territory maurienne --scenario winter": (
-        "accessibility run --scenario winter --compare summer"
-    ),
 }
 
 _SERVE = (
@@ -229,10 +225,6 @@ SKIP: dict[str, str] = {
     "accessibility serve --no-winter": _SERVE,
     "accessibility serve --territory savoie --port 8080": _SERVE,
     "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]": _SERVE,
-    "accessibility publish --territory T [--database DSN | PG* variables / service file] "
-    "[--scenario S] [--from FOLDER]": (
-        "the usage line of publish; its forms are run above against the tests' PostGIS"
-    ),
     "accessibility run --territory savoie": (
         "the Maurienne's run on Savoie (273 communes, about 6 times the cells): minutes on "
         "2 cores; the same command runs above on the Maurienne"
