@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 
 _COMMAND = re.compile(
-    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\b|PYTHONPATH=\S*\s+\S|\.venv/bin/|/usr/bin/time\b)"
+    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\s|PYTHONPATH=\S*\s+\S|\.venv/bin/|/usr/bin/time\b)"
 )
 
 
@@ -81,6 +81,7 @@ _SITE = "accessibility site --territory maurienne --category france_services --n
 _SITE_OPTIONS = "[--candidates FILE] [--remove SERVICE_ID ...] [--out DIR] [--no-map]"
 _PROJECT = "accessibility project --territory maurienne --category childcare --at Valloire"
 _TOUR = 'accessibility tour --territory maurienne --depot "Saint-Jean-de-Maurienne" --days 2'
+_SITE1 = "accessibility site --category france_services --new 1"
 _VALIDATE = "accessibility validate --territory T [--out DIR] [--no-national]"
 
 #: Documented commands run by this test: key (as the docs show it) -> how.
@@ -140,6 +141,12 @@ RUN: dict[str, Case] = {
             "projet/fiche_projet_childcare_valloire.md",
         ),
     ),
+    'accessibility site -c france_services --window samedi_matin --hours "sam 09:00 - 12:00; '
+    'mar 14:00 - 17:00"': Case(
+        'site -c france_services --window samedi_matin --hours "sam 09:00 - 12:00; '
+        'mar 14:00 - 17:00" --out {tmp}/fenetre --no-map',
+        ("fenetre/scenario_france_services_mclp_samedi_matin_sites.csv",),
+    ),
     "accessibility project --category france_services --at Valloire": Case(
         "project --category france_services --at Valloire",
         ("output/maurienne_projets/fiche_projet_france_services_valloire.html",),
@@ -192,8 +199,20 @@ SAME_AS: dict[str, str] = {
     "accessibility site --category france_services --new 2 --model mclp --threshold 20": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
+    "PYTHONPATH=. .venv/bin/python -m accessibility.cli site --territory maurienne --category "
+    "france_services --new 1": _SITE1,
+    "accessibility site": _SITE1,
+    "accessibility site --category C --new k": _SITE1,
+    "accessibility site --category france_services --new k --no-map": (
+        f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
+    ),
+    "accessibility project": "accessibility project --category france_services --at Valloire",
 }
 
+_SERVE = (
+    "a web server that runs until stopped; tests/test_app_browser.py serves the app with "
+    "uvicorn on a free port and drives it in Chromium, tests/test_app_api.py calls its API"
+)
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
     "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
@@ -202,6 +221,14 @@ SKIP: dict[str, str] = {
     ),
     "accessibility publish --territory maurienne --database service=observatoire --compare "
     "RUN_A RUN_B": "as the --compare line of the README (run ids of two publications)",
+    "accessibility serve": _SERVE,
+    "accessibility serve --no-winter": _SERVE,
+    "accessibility serve --territory savoie --port 8080": _SERVE,
+    "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]": _SERVE,
+    "accessibility run --territory savoie": (
+        "the Maurienne's run on Savoie (273 communes, about 6 times the cells): minutes on "
+        "2 cores; the same command runs above on the Maurienne"
+    ),
     "make test": "the test suite itself (CI runs it through .ci/run)",
     "accessibility site | project | tour": "a heading naming three commands, each run above",
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
@@ -211,6 +238,13 @@ SKIP: dict[str, str] = {
     "accessibility validate --territory corse": (
         "validate on Corsica's Travel Mapping network and the national benchmark: minutes on "
         "2 cores; the same command runs above on the Maurienne"
+    ),
+    "accessibility run --territory dep:90": (
+        "run end to end, with its exports, atlas and report checked, by "
+        "tests/test_france.py::test_run_on_a_small_departement_end_to_end (80 s: not twice)"
+    ),
+    "accessibility run --territory dep:XX": (
+        "a placeholder for any département (the page's text); dep:90 runs in test_france.py"
     ),
     "accessibility validate --territory savoie": (
         "validate on Savoie (273 communes) with the national benchmark: minutes on 2 cores; "
@@ -236,6 +270,12 @@ SKIP_PREFIX: dict[str, str] = {
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
+    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
+        "builds atlases to print page sizes for docs/maps.md: minutes per territory"
+    ),
+    "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (
+        "a survey of the opening hours of the whole national files for docs/indicators.md"
+    ),
 }
 
 _NAMES = {"python", "python3", "make", ".venv/bin/accessibility"}  # program names in prose

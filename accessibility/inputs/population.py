@@ -178,8 +178,8 @@ def _assign(cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, crs: str) -> gp
         keep_geom_type=True,
     )
     pieces["_area"] = pieces.geometry.area
-    best = pieces.sort_values("_area", ascending=False).drop_duplicates("_cell")
-    best = best.set_index("_cell")
+    pieces = pieces.sort_values("_area", ascending=False)
+    best = _every_commune_a_cell(pieces, pieces.drop_duplicates("_cell")).set_index("_cell")
     kept = cells[cells["_cell"].isin(best.index)].copy()
     kept[C.COMMUNE_CODE] = best.loc[kept["_cell"], C.COMMUNE_CODE].to_numpy()
     centre = best.loc[kept["_cell"]].geometry.representative_point()
@@ -193,6 +193,36 @@ def _assign(cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, crs: str) -> gp
         best.loc[kept["_cell"], "_area"].to_numpy() / kept.geometry.area.to_numpy()
     )
     return kept.drop(columns="_cell")
+
+
+def _every_commune_a_cell(pieces: gpd.GeoDataFrame, best: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give a commune that holds the largest part of no cell (a small commune between
+    1 km cells, common outside the mountains) the cell that covers most of it, when that
+    cell's commune keeps another one: without a demand point, its indicators would be
+    empty. A commune whose pieces are all in single-cell communes stays without, with a
+    warning (``pieces`` sorted by decreasing area; one row per cell in ``best``)."""
+    lacking = set(pieces[C.COMMUNE_CODE]) - set(best[C.COMMUNE_CODE])
+    if not lacking:
+        return best
+    best = best.set_index("_cell")
+    counts = best[C.COMMUNE_CODE].value_counts().to_dict()
+    left = []
+    for code, group in pieces[pieces[C.COMMUNE_CODE].isin(lacking)].groupby(C.COMMUNE_CODE):
+        for _, piece in group.iterrows():  # largest piece first
+            owner = best.at[piece["_cell"], C.COMMUNE_CODE]
+            if owner not in lacking and counts[owner] > 1:
+                best.loc[piece["_cell"]] = piece.drop("_cell")
+                counts[owner] -= 1
+                break
+        else:
+            left.append(str(code))
+    if left:
+        warn(
+            f"population grid: {len(left)} commune(s) have no cell of their own (each cell "
+            f"over them is the only cell of a neighbour); their indicators are empty: "
+            f"{', '.join(sorted(left))}"
+        )
+    return best.reset_index()
 
 
 def census_cells(

