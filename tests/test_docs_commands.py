@@ -85,7 +85,16 @@ _SITE1 = "accessibility site --category france_services --new 1"
 _VALIDATE = "accessibility validate --territory T [--out DIR] [--no-national]"
 
 #: Documented commands run by this test: key (as the docs show it) -> how.
+_FRANCE3 = tuple(f"output/france-75-92-94/{f}" for f in (
+    ".accessibility-output", "communes.parquet", "cells.parquet", "accessibilite_france.gpkg",
+    "summary_departements.csv", "summary_regions.csv", "summary_epci.csv",
+    "dictionnaire_des_donnees.csv")) + ("maps/france-75-92-94/index.html",)
+_FRANCE = ("all of France: over an hour on two loaded cores (docs/benchmarks.md); the same "
+           "code runs on three départements above and in tests/test_national_dask.py")
 RUN: dict[str, Case] = {
+    "accessibility run --territory france --departements 75,92,94": Case(
+        "run --territory france --departements 75,92,94 --workers 2", _FRANCE3,
+        stdout=r"84 communes"),
     "accessibility run --territory maurienne": Case("run --territory maurienne", _RUN_FILES),
     "accessibility run --scenario winter --compare summer": Case(
         "run --scenario winter --compare summer",
@@ -215,6 +224,12 @@ _SERVE = (
 )
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
+    "accessibility run --territory france": _FRANCE,
+    "accessibility run --territory france --workers 2": _FRANCE,
+    "accessibility run --territory france --serial": _FRANCE,
+    "accessibility run --territory france --scheduler tcp://host:8786": (
+        "needs a running Dask scheduler and workers; tests/test_national_dask.py runs the "
+        "same partitions on a LocalCluster"),
     "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
         "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
         "runs this command with the ids of its base and scenario publications"
