@@ -209,12 +209,24 @@ SAME_AS: dict[str, str] = {
     "accessibility project": "accessibility project --category france_services --at Valloire",
 }
 
+_FRANCE = (
+    "the national run takes tens of minutes on 2 cores; its code runs on three small "
+    "départements serially and on a real 2-worker LocalCluster in tests/test_national_dask.py "
+    "(through the Python API, not these command lines)"
+)
 _SERVE = (
     "a web server that runs until stopped; tests/test_app_browser.py serves the app with "
     "uvicorn on a free port and drives it in Chromium, tests/test_app_api.py calls its API"
 )
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
+    "accessibility run --territory france": _FRANCE,
+    "accessibility run --territory france --workers 2": _FRANCE,
+    "accessibility run --territory france --serial": _FRANCE,
+    "accessibility run --territory france --departements 73,74,38": _FRANCE,
+    "accessibility run --territory france --scheduler tcp://host:8786": (
+        "needs an existing Dask cluster at that address; " + _FRANCE
+    ),
     "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
         "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
         "runs this command with the ids of its base and scenario publications"
