@@ -85,10 +85,13 @@ _SITE1 = "accessibility site --category france_services --new 1"
 _VALIDATE = "accessibility validate --territory T [--out DIR] [--no-national]"
 
 #: Documented commands run by this test: key (as the docs show it) -> how.
-_FRANCE3 = tuple(f"output/france-75-92-94/{f}" for f in (
-    ".accessibility-output", "communes.parquet", "cells.parquet", "accessibilite_france.gpkg",
-    "summary_departements.csv", "summary_regions.csv", "summary_epci.csv",
-    "dictionnaire_des_donnees.csv")) + ("maps/france-75-92-94/index.html",)
+_FRANCE3 = (
+    *(f"output/france-75-92-94/{f}" for f in (
+        ".accessibility-output", "communes.parquet", "cells.parquet", "accessibilite_france.gpkg",
+        "summary_departements.csv", "summary_regions.csv", "summary_epci.csv",
+        "dictionnaire_des_donnees.csv")),
+    "maps/france-75-92-94/index.html",
+)
 _FRANCE = ("all of France: over an hour on two loaded cores (docs/benchmarks.md); the same "
            "code runs on three départements above and in tests/test_national_dask.py")
 RUN: dict[str, Case] = {
@@ -228,8 +231,8 @@ SKIP: dict[str, str] = {
     "accessibility run --territory france --workers 2": _FRANCE,
     "accessibility run --territory france --serial": _FRANCE,
     "accessibility run --territory france --scheduler tcp://host:8786": (
-        "needs a running Dask scheduler and workers; tests/test_national_dask.py runs the "
-        "same partitions on a LocalCluster"),
+        "needs an existing Dask cluster at that address; " + _FRANCE
+    ),
     "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
         "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
         "runs this command with the ids of its base and scenario publications"
@@ -257,10 +260,6 @@ SKIP: dict[str, str] = {
         "replaced (tests/test_app_api.py::test_serve_warns_off_loopback), the app it serves "
         "by tests/test_app_api.py (TestClient) and tests/test_app_browser.py (uvicorn + "
         "Chromium), and a real `serve` process by benchmarks/bench_app.py",
-    ),
-    "accessibility site --category france_services --new k --no-map": (
-        "the benchmark's command with k = 1 and 3 (benchmarks/bench_app.py runs it); "
-        "`site --category france_services --new 1` runs above"
     ),
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
         "an example with the user's own territory file and regional extract (neither exists "
