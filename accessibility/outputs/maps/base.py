@@ -195,6 +195,8 @@ _CSS = """
 .atlas-label { font: bold 11px sans-serif; color: #222; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 .leaflet-container { background: #f4f1ea; }
+/* an open layer switcher (28 categories, overlays) stays above the sources line */
+.leaflet-top.leaflet-right { z-index: 1001; }
 </style>
 """
 
