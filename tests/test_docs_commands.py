@@ -211,14 +211,9 @@ SAME_AS: dict[str, str] = {
     "accessibility site --category france_services --new 2 --model mclp --threshold 20": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
-    "PYTHONPATH=. .venv/bin/python -m accessibility.cli site --territory maurienne --category "
-    "france_services --new 1": _SITE1,
-    "accessibility site": _SITE1,
-    "accessibility site --category C --new k": _SITE1,
     "accessibility site --category france_services --new k --no-map": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
-    "accessibility project": "accessibility project --category france_services --at Valloire",
 }
 
 _SERVE = (
@@ -303,9 +298,6 @@ SKIP_PREFIX: dict[str, str] = {
     ),
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
-    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
-        "builds atlases to print page sizes for docs/maps.md: minutes per territory"
-    ),
     "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (
         "a survey of the opening hours of the whole national files for docs/indicators.md"
     ),
