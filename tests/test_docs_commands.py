@@ -281,9 +281,6 @@ SKIP_PREFIX: dict[str, str] = {
         "prints the figures of docs/recalibration.md; the same diagnostic as `run`"
     ),
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
-    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
-        "measures the atlas pages' size (docs/maps.md); the atlas itself is built by `run`"
-    ),
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
     "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (
