@@ -229,6 +229,12 @@ def test_tour_is_drawn_from_the_depot(app):
     assert t["stops"] and {s["day"] for s in t["stops"]} <= {1, 2}
     assert "73248" not in {s["commune_code"] for s in t["stops"]}
     assert set(t["returns"]) == {str(s["day"]) for s in t["stops"]}
+    # each day drawn on the roads from the depot back to it, through its stops
+    depot = (t["depot"]["lon"], t["depot"]["lat"])
+    for day, path in t["paths"].items():
+        assert len(path) > 2 + sum(s["day"] == int(day) for s in t["stops"])
+        for end in (path[0], path[-1]):
+            assert abs(end[0] - depot[0]) < 0.02 and abs(end[1] - depot[1]) < 0.02
     assert all(44.9 < s["lat"] < 45.6 and 5.9 < s["lon"] < 7.2 for s in t["stops"])
 
 

@@ -210,7 +210,7 @@ def test_bad_input_shows_a_french_message(page):
     assert pg.locator("#changes li").count() == 0
 
 
-def test_export_and_tour_from_the_page(page):
+def test_export_and_tour_from_the_page(page, tmp_path_factory):
     pg, errors, blocked = page
     pg.locator("#clear").click()
     pg.locator("input[name=mode][value=add]").check()
@@ -230,4 +230,5 @@ def test_export_and_tour_from_the_page(page):
     days = {t.split(",")[0] for t in pg.locator("#tour-stops li").all_inner_texts()}
     assert pg.locator("path.tour-line").count() == len(days) >= 1
     assert pg.locator("#tour-summary").inner_text().startswith("Tournée de 2 jours")
+    pg.screenshot(path=str(tmp_path_factory.getbasetemp() / "app_tour.png"))
     assert errors == [] and blocked == []

@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 
 _COMMAND = re.compile(
-    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\b|PYTHONPATH=\S*\s+\S|\.venv/bin/|/usr/bin/time\b)"
+    r"^(accessibility(\s+-\w+)*\s+[a-z]|make\b|python3?\s|PYTHONPATH=\S*\s+\S|\.venv/bin/|/usr/bin/time\b)"
 )
 
 
@@ -76,14 +76,28 @@ _RUN_FILES = tuple(
     )
     for f in names.split()
 )  # fmt: skip
+_PUBLISH = "accessibility publish --territory maurienne --database postgresql://publisher@host/observatoire"
 _SITE = "accessibility site --territory maurienne --category france_services --new 2 --model mclp"
 _SITE_OPTIONS = "[--candidates FILE] [--remove SERVICE_ID ...] [--out DIR] [--no-map]"
 _PROJECT = "accessibility project --territory maurienne --category childcare --at Valloire"
 _TOUR = 'accessibility tour --territory maurienne --depot "Saint-Jean-de-Maurienne" --days 2'
+_SITE1 = "accessibility site --category france_services --new 1"
 _VALIDATE = "accessibility validate --territory T [--out DIR] [--no-national]"
 
 #: Documented commands run by this test: key (as the docs show it) -> how.
+_FRANCE3 = (
+    *(f"output/france-75-92-94/{f}" for f in (
+        ".accessibility-output", "communes.parquet", "cells.parquet", "accessibilite_france.gpkg",
+        "summary_departements.csv", "summary_regions.csv", "summary_epci.csv",
+        "dictionnaire_des_donnees.csv")),
+    "maps/france-75-92-94/index.html",
+)
+_FRANCE = ("all of France: over an hour on two loaded cores (docs/benchmarks.md); the same "
+           "code runs on three départements above and in tests/test_national_dask.py")
 RUN: dict[str, Case] = {
+    "accessibility run --territory france --departements 75,92,94": Case(
+        "run --territory france --departements 75,92,94 --workers 2", _FRANCE3,
+        stdout=r"84 communes"),
     "accessibility run --territory maurienne": Case("run --territory maurienne", _RUN_FILES),
     "accessibility run --scenario winter --compare summer": Case(
         "run --scenario winter --compare summer",
@@ -139,6 +153,12 @@ RUN: dict[str, Case] = {
             "projet/fiche_projet_childcare_valloire.md",
         ),
     ),
+    'accessibility site -c france_services --window samedi_matin --hours "sam 09:00 - 12:00; '
+    'mar 14:00 - 17:00"': Case(
+        'site -c france_services --window samedi_matin --hours "sam 09:00 - 12:00; '
+        'mar 14:00 - 17:00" --out {tmp}/fenetre --no-map',
+        ("fenetre/scenario_france_services_mclp_samedi_matin_sites.csv",),
+    ),
     "accessibility project --category france_services --at Valloire": Case(
         "project --category france_services --at Valloire",
         ("output/maurienne_projets/fiche_projet_france_services_valloire.html",),
@@ -149,6 +169,19 @@ RUN: dict[str, Case] = {
             "--category france_services --time-limit 10",
             ("output/maurienne_tournees/tournee_france_services_saint-jean-de-maurienne.csv",),
         )
+    ),
+    # publishing: {db} is the conninfo of the tests' throw-away PostGIS (tests/conftest_pg.py)
+    _PUBLISH: Case(
+        "publish --territory maurienne --database '{db}'",
+        ("output/maurienne/accessibilite_maurienne.qgs",
+         "output/maurienne_publication/accessibilite_maurienne_postgis.qgs"),
+        stdout=r"^(Published run|Run) [0-9a-f]{16} ",
+    ),
+    "accessibility publish --territory maurienne --scenario winter": Case(
+        "publish --territory maurienne --scenario winter --database '{db}'",
+        ("output/maurienne-winter/accessibilite_maurienne-winter.qgs",
+         "output/maurienne_publication/accessibilite_maurienne_postgis.qgs"),
+        stdout=r"^(Published run|Run) [0-9a-f]{16} ",
     ),
 }
 
@@ -169,13 +202,46 @@ SAME_AS: dict[str, str] = {
     "accessibility validate --territory maurienne": _VALIDATE,
     "accessibility validate": _VALIDATE,
     "accessibility validate --territory T": _VALIDATE,
+    "accessibility publish": _PUBLISH,  # another database: PG* variables or a service
+    "accessibility publish --territory T": _PUBLISH,
+    "accessibility publish --territory maurienne": _PUBLISH,
+    "accessibility publish --territory maurienne --database service=observatoire": _PUBLISH,
+    "accessibility publish --territory maurienne --scenario winter --database "
+    "service=observatoire": "accessibility publish --territory maurienne --scenario winter",
     "accessibility site --category france_services --new 2 --model mclp --threshold 20": (
+        f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
+    ),
+    "accessibility site --category france_services --new k --no-map": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
 }
 
+_SERVE = (
+    "a web server that runs until stopped; tests/test_app_browser.py serves the app with "
+    "uvicorn on a free port and drives it in Chromium, tests/test_app_api.py calls its API"
+)
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
+    "accessibility run --territory france": _FRANCE,
+    "accessibility run --territory france --workers 2": _FRANCE,
+    "accessibility run --territory france --serial": _FRANCE,
+    "accessibility run --territory france --scheduler tcp://host:8786": (
+        "needs an existing Dask cluster at that address; " + _FRANCE
+    ),
+    "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
+        "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
+        "runs this command with the ids of its base and scenario publications"
+    ),
+    "accessibility publish --territory maurienne --database service=observatoire --compare "
+    "RUN_A RUN_B": "as the --compare line of the README (run ids of two publications)",
+    "accessibility serve": _SERVE,
+    "accessibility serve --no-winter": _SERVE,
+    "accessibility serve --territory savoie --port 8080": _SERVE,
+    "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]": _SERVE,
+    "accessibility run --territory savoie": (
+        "the Maurienne's run on Savoie (273 communes, about 6 times the cells): minutes on "
+        "2 cores; the same command runs above on the Maurienne"
+    ),
     "make test": "the test suite itself (CI runs it through .ci/run)",
     "accessibility site | project | tour": "a heading naming three commands, each run above",
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
@@ -215,8 +281,14 @@ SKIP_PREFIX: dict[str, str] = {
         "prints the figures of docs/recalibration.md; the same diagnostic as `run`"
     ),
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
+    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
+        "measures the atlas pages' size (docs/maps.md); the atlas itself is built by `run`"
+    ),
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
+    "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (
+        "a survey of the opening hours of the whole national files for docs/indicators.md"
+    ),
 }
 
 _NAMES = {"python", "python3", "make", ".venv/bin/accessibility"}  # program names in prose
@@ -361,9 +433,9 @@ def _run(n: int, key: str, case: Case, tmp: Path, values: dict[str, str]) -> tup
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_documented_commands_run(tmp_path, known_warnings):
+def test_documented_commands_run(tmp_path, known_warnings, postgis):
     """Each command of :data:`RUN`, two at a time (the machine's two cores)."""
-    values = _values(known_warnings)
+    values = {**_values(known_warnings), "db": postgis}
     with ThreadPoolExecutor(max_workers=2) as pool:
         cases = [(n, k, c) for n, (k, c) in enumerate(RUN.items())]
         results = list(pool.map(lambda nkc: _run(*nkc, tmp_path, values), cases))

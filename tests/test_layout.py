@@ -14,7 +14,7 @@ import accessibility
 PACKAGE = Path(accessibility.__file__).parent
 #: layer order; a module may import its own layer and those before it
 LAYERS = ["core", "inputs", "network", "engine", "indicators", "validation", "planning",
-          "outputs", "pipeline", "app", "cli"]
+          "outputs", "pipeline", "national", "app", "cli"]
 COMPAT = {"diagnostic", "travel_times"}  # former module paths, aliases only
 
 

@@ -116,8 +116,8 @@ def test_report_drawing_returns_the_legend_of_the_tiers_drawn():
     net = _network([(0, 1, "autoroute", "A1", True), (0, 3, "departementale", "D5", True)], XY)
     ax = Figure().add_subplot()
     legend = draw_roads(ax, road_lines(net), 2154)
-    assert [lab for lab, _w, _c in legend] == ["Autoroute", "Route départementale"]
-    assert legend[0][1] > legend[1][1]  # motorway drawn wider
+    assert [h.get_label() for h in legend] == ["Autoroute", "Route départementale"]
+    assert legend[0].get_linewidth() > legend[1].get_linewidth()  # motorway drawn wider
     assert draw_roads(ax, None, 2154) == []
 
 

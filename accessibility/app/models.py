@@ -249,5 +249,7 @@ class TourFigures(BaseModel):
     """The stops, day by day (the depot is not one)."""
     returns: dict[int, str]
     """Each day's return time at the depot."""
+    paths: dict[int, list[list[float]]]
+    """Each day's drive on the roads, depot to depot, as [lon, lat] points."""
     comparison: list[dict[str, str | float | None]]
     elapsed_ms: float

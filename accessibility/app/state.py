@@ -11,6 +11,7 @@ territory refuses (a point outside it, an unknown site), with a French message.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import warnings
@@ -25,8 +26,9 @@ from shapely.geometry import Point
 
 from accessibility.app import models as M
 from accessibility.core import columns as C
-from accessibility.core.errors import AccessibilityError, SnapWarning
+from accessibility.core.errors import AccessibilityError, NetworkError, SnapWarning
 from accessibility.engine.study import Study
+from accessibility.engine.travel_times import route
 from accessibility.indicators.diagnostic import Diagnostic, run_diagnostic
 from accessibility.inputs.communes import town_hall_points
 from accessibility.inputs.places import Place, resolve_place
@@ -362,13 +364,37 @@ class AppState:
                 depart=r.depart if isinstance(r.depart, str) else None,
                 drive_min=float(r.drive_min), lon=g.x, lat=g.y))  # fmt: skip
         d = self.halls.loc[req.depot]
+        paths = self._tour_paths(ss, req.depot, stops)
         return M.TourFigures(
             summary_fr=tour.plan.summary_fr(),
             depot=M.Site(site_id=req.depot, label=tour.depot_name, commune_code=req.depot,
                          lon=d.geometry.x, lat=d.geometry.y),
-            stops=stops, returns=returns, comparison=_records(tour.comparison),
+            stops=stops, returns=returns, paths=paths, comparison=_records(tour.comparison),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )  # fmt: skip
+
+
+    def _tour_paths(
+        self, ss: SeasonState, depot: str, stops: list[M.TourStop]
+    ) -> dict[int, list[list[float]]]:
+        """Each day's drive on the roads (depot, stops, depot) as [lon, lat] points: the
+        fastest route of each leg (:func:`route`), simplified for drawing; a leg with no
+        route (closed passes) is drawn straight."""
+        net = ss.study.network
+        out: dict[int, list[list[float]]] = {}
+        for day in sorted({s.day for s in stops}):
+            codes = [depot, *[s.commune_code for s in stops if s.day == day], depot]
+            line: list[list[float]] = []
+            for a, b in itertools.pairwise(codes):
+                pa, pb = self.halls.loc[a, "geometry"], self.halls.loc[b, "geometry"]
+                try:
+                    geom = route(net, pa, pb, crs="EPSG:4326", snap=ss.study.snap).geometry
+                    leg = gpd.GeoSeries([geom], crs=net.crs).to_crs(4326).simplify(2e-4)[0]
+                    line += [[round(x, 5), round(y, 5)] for x, y in leg.coords]
+                except NetworkError:
+                    line += [[pa.x, pa.y], [pb.x, pb.y]]
+            out[day] = line
+        return out
 
 
 def _sheet(sheet: ProjectSheet) -> M.SheetFigures:

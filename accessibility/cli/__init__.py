@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from accessibility.cli.national import check_national, national_options, run_national_cmd
 from accessibility.cli.options import (
     category_option,
     check_scenario,
@@ -296,6 +297,7 @@ MAIN_CATEGORIES = (
 )
 @click.option("--no-atlas", is_flag=True, help="Skip the interactive maps.")
 @click.option("--no-report", is_flag=True, help="Skip the printable report.")
+@national_options
 def run_cmd(
     territory: Territory,
     grid: str,
@@ -305,13 +307,20 @@ def run_cmd(
     maps_dir: Path | None,
     no_atlas: bool,
     no_report: bool,
+    **national: Any,
 ) -> None:
-    """The main job: indicators, priority zones, open-data exports, atlas and report."""
+    """The main job: indicators, priority zones, open-data exports, atlas and report.
+    With ``--territory france``: every département, partitioned on Dask."""
     import time
 
     from accessibility.cli import logs
     from accessibility.core.escape import terminal_text
     from accessibility.pipeline import run_job, run_steps
+
+    if check_national(territory, {**national, "scenario": scenario, "compare": compare,
+                                  "grid": grid}):
+        return run_national_cmd(territory, out=out, maps_dir=maps_dir, no_atlas=no_atlas,
+                                **national)
 
     t0 = time.perf_counter()
     n_steps = run_steps(scenario, compare, atlas=not no_atlas, report=not no_report)

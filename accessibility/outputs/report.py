@@ -50,6 +50,7 @@ from accessibility.outputs.maps.kinds import (  # noqa: F401 (class_labels re-ex
 )
 from accessibility.outputs.maps.roads import draw_roads, road_lines
 from accessibility.outputs.report_hours import hours_context
+from accessibility.outputs.report_pistes import pistes_context
 from accessibility.planning.results import ScenarioResult
 
 if TYPE_CHECKING:
@@ -298,7 +299,7 @@ def time_map(
             label=f"au-delà du seuil ({num(threshold_min)}\u00a0min)",
         )
     )
-    handles += _road_handles(draw_roads(ax, roads, communes.crs))
+    handles += draw_roads(ax, roads, communes.crs)
     ax.legend(handles=handles, title="Temps moyen en voiture\n(moyenne communale)",
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9,
               frameon=False)
@@ -333,7 +334,7 @@ def priority_map(communes: gpd.GeoDataFrame, priority: pd.DataFrame, *, top: int
         Patch(facecolor=classes.colors[i], edgecolor="grey", label=classes.labels[i])
         for i in range(len(classes.labels))
         if (classes.index == i).any()
-    ] + _road_handles(draw_roads(ax, roads, communes.crs))
+    ] + draw_roads(ax, roads, communes.crs)
     ax.legend(handles=handles, title="Score de priorité\n(n° = rang)", loc="upper left",
               bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=False)
     ax.set_title("Communes prioritaires", fontsize=11)
@@ -349,7 +350,7 @@ def services_map(
     atlas' colours and markers (:func:`service_styles`)."""
     fig, ax = _base_axes(communes)
     communes.plot(ax=ax, facecolor="#f2f2f2", edgecolor="grey", linewidth=0.4)
-    roads_drawn = _road_handles(draw_roads(ax, roads, communes.crs))
+    roads_drawn = draw_roads(ax, roads, communes.crs)
     x0, y0, x1, y1 = communes.total_bounds
     pad = 0.08 * max(x1 - x0, y1 - y0)
     styles = service_styles(service_order(services[C.CATEGORY], list(load_categories())))
@@ -376,13 +377,6 @@ def services_map(
     ax.set_title("Localisation des principaux services", fontsize=11)
     _scale_bar(ax, communes)
     return fig
-
-
-def _road_handles(drawn: Sequence[tuple[str, float, str]]) -> list[Any]:
-    """Legend entries of the roads drawn (:func:`draw_roads`)."""
-    from matplotlib.lines import Line2D
-
-    return [Line2D([], [], color=c, linewidth=w, label=lab) for lab, w, c in drawn]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -518,7 +512,7 @@ def build_report(
         **_summary_context(study, diagnostic, notes, top),
         "hours": hours_context(study, diagnostic),
         "figures": _report_figures(study, diagnostic, notes, out_dir, top, roads),
-        "pistes": _pistes(pistes, study, out_dir, roads),
+        "pistes": pistes and pistes_context(pistes, study, out_dir, roads, _figure),
         "scenarios": [
             {
                 "title": s.title,
@@ -538,13 +532,6 @@ def build_report(
     if not (pdf and write_pdf(path, pdf_path)):
         pdf_path.unlink(missing_ok=True)  # never leave the PDF of an earlier report
     return path
-
-
-def _pistes(pistes: Any, study: Study, out_dir: Path, roads: gpd.GeoDataFrame) -> Any:
-    """The « Pistes d'implantation » section's context (None: no section)."""
-    from accessibility.outputs.report_pistes import pistes_context
-
-    return None if pistes is None else pistes_context(pistes, study, out_dir, roads, _figure)
 
 
 def _notes(study: Study, diagnostic: Diagnostic) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def pistes_map(options: list[SitingOption], communes: gpd.GeoDataFrame,
     fig = Figure(figsize=(7.2, max(2.8, min(6.0, 7.2 / n * ratio)) + 0.9))
     axes = fig.subplots(1, n, squeeze=False)[0]
     pad = 0.04 * max(x1 - x0, y1 - y0)
-    road_legend: list[tuple[str, float, str]] = []
+    road_legend: list[Any] = []
     for ax, o in zip(axes, options, strict=True):
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -116,7 +116,7 @@ def pistes_map(options: list[SitingOption], communes: gpd.GeoDataFrame,
                markeredgecolor="black", label="site existant"),
         Line2D([], [], marker="*", linestyle="", markersize=11, color=NEW_SITE_COLOR,
                markeredgecolor="black", label="nouveau site"),
-        *[Line2D([], [], color=c, linewidth=w, label=lab) for lab, w, c in road_legend],
+        *road_legend,
     ]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.2, wspace=0.04)

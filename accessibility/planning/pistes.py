@@ -3,7 +3,8 @@
 Owns: :func:`siting_options` and its result types (:class:`SitingOption`,
 :class:`SitingOptions`). For each question (France Services; general practitioners,
 the « maison de santé » question) and each number of new sites, the answer is exactly
-that of :func:`~accessibility.planning.sites.choose_sites` with the same model,
+that of :func:`~accessibility.planning.sites.choose_sites` (given one travel-time
+matrix routed for every question, :func:`shared_matrix`) with the same model,
 candidates (the territory's town halls) and threshold as the command
 ``accessibility site`` (MCLP by default: the most inhabitants brought within the
 category's threshold, the existing sites kept open); this module adds what a committee
@@ -27,8 +28,10 @@ import pandas as pd
 from accessibility.core import columns as C
 from accessibility.core.errors import DataError
 from accessibility.core.paths import project_data_dir
+from accessibility.planning.candidates import existing_sites, town_hall_candidates
 from accessibility.planning.changes import TIME_AFTER, TIME_BEFORE, within
-from accessibility.planning.sites import MODELS, SiteChoice, choose_sites
+from accessibility.planning.sites import MODELS, SiteChoice, choose_sites, site_matrix
+from accessibility.planning.siting import CostMatrix
 
 if TYPE_CHECKING:
     from accessibility.engine.study import Study
@@ -158,18 +161,30 @@ def siting_options(
         raise DataError(f"siting options: model must be one of mclp, p-median, p-center; "
                         f"got {model!r}")
     arg = territory_argument(study)
+    matrix = shared_matrix(study, categories)
     options: list[SitingOption] = []
     skipped: list[tuple[str, str]] = []
     for key in categories:
         for k in new:
             try:
-                choice = choose_sites(study, key, new=int(k), model=model)
+                choice = choose_sites(study, key, matrix=matrix, new=int(k), model=model)
             except DataError as exc:
                 log.warning("pistes d'implantation: %s, %d new site(s) left out: %s", key, k, exc)
                 skipped.append((key, str(exc)))
                 break
             options.append(_option(choice, diagnostic, site_command(arg, key, int(k), model)))
     return SitingOptions(tuple(options), tuple(skipped), arg, scenario)
+
+
+def shared_matrix(study: Study, categories: Sequence[str]) -> CostMatrix:
+    """Cells × (town halls ∪ existing sites of ``categories``), routed once for every
+    question (each :func:`choose_sites` call takes its columns)."""
+    crs = study.layers.cells.crs
+    parts = [town_hall_candidates(study.layers.communes)[[C.SITE_ID, "geometry"]].to_crs(crs)]
+    parts += [existing_sites(study, key)[[C.SITE_ID, "geometry"]].to_crs(crs)
+              for key in categories]
+    sites = pd.concat(parts, ignore_index=True).drop_duplicates(C.SITE_ID)
+    return site_matrix(study, gpd.GeoDataFrame(sites, geometry="geometry", crs=crs))
 
 
 def _option(choice: SiteChoice, diagnostic: Diagnostic, command: str) -> SitingOption:

@@ -308,8 +308,9 @@ async function tour() {
   const days = [...new Set(res.stops.map((s) => s.day))];
   for (const d of days) {
     const stops = res.stops.filter((s) => s.day === d);
-    const line = [[res.depot.lat, res.depot.lon]].concat(stops.map((s) => [s.lat, s.lon]), [[res.depot.lat, res.depot.lon]]);
-    L.polyline(line, { color: colours[(d - 1) % colours.length], weight: 3, dashArray: "6 4", className: "tour-line" }).addTo(state.tourLayer);
+    const line = res.paths[d] ? res.paths[d].map((p) => [p[1], p[0]]) :
+      [[res.depot.lat, res.depot.lon]].concat(stops.map((s) => [s.lat, s.lon]), [[res.depot.lat, res.depot.lon]]);
+    L.polyline(line, { color: colours[(d - 1) % colours.length], weight: 4, opacity: 0.8, className: "tour-line" }).addTo(state.tourLayer);
     for (const s of stops) {
       ol.appendChild(el("li", "Jour " + s.day + ", " + s.arrive + (s.depart ? "–" + s.depart : "") + " : " + s.commune_name));
       L.circleMarker([s.lat, s.lon], { radius: 5, color: colours[(d - 1) % colours.length] })

@@ -108,7 +108,6 @@ def access_map(
     if m is None:
         m = new_map(communes, title=MAP_TITLES_FR["acces"], caption=MAP_CAPTIONS_FR["acces"],
                     attribution=attribution)
-        _roads(m, roads)
         add_town_labels(m, communes)
     gc = _wgs84(_commune_layer_props(communes), where="communes", simplify_m=20)
     gx = _wgs84(cells[[C.POP_TOTAL, "geometry"]], where="cells")
@@ -146,6 +145,9 @@ def access_map(
     if far is not None:
         add_reliability_layer(m, far)
     if new:  # 28 categories: a collapsed switcher keeps the map visible
+        # the roads (own pane: under the data whatever the order) listed last, so the
+        # switcher's reliability line stays above the legend on a small screen
+        _roads(m, roads)
         folium.LayerControl(collapsed=True).add_to(m)
     return m
 

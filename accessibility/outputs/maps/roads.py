@@ -90,6 +90,12 @@ CLASS_TIERS: Mapping[str, str] = {
 _TRAVEL_MAPPING_CLASSES = frozenset({"autoroute", "nationale", "departementale",
                                      "mountain_pass"})
 _TIER_RANK = {t.key: i for i, t in enumerate(TIERS)}
+#: The roads legend looks like the atlas' legends (``.atlas-legend``) but is a class of
+#: its own: it is context, not one of the data legends a page or a test looks for.
+_CSS = """<style>
+.atlas-roads { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 0 6px rgba(0,0,0,0.3); font: 12px/1.35 sans-serif; max-width: 240px; }
+</style>"""
 
 
 def road_lines(
@@ -200,10 +206,11 @@ def _roads_legend(m: folium.Map, roads: gpd.GeoDataFrame, fg: folium.FeatureGrou
         for t in TIERS if t.key in present.index
     )
     body = f'<div class="atlas-legend-title">{html_text(LAYER_NAME)}</div>{rows}'
+    m.get_root().header.add_child(folium.Element(_CSS), name="atlas_roads_css")
     _add_js(
         m,
         "var c = L.control({position: 'bottomleft'});\n"
-        "c.onAdd = function(){ var d = L.DomUtil.create('div', 'atlas-legend atlas-roads');"
+        "c.onAdd = function(){ var d = L.DomUtil.create('div', 'atlas-roads');"
         f" d.innerHTML = {js_string(body)}; return d; }};\n"
         f"c.addTo(map); var el = c.getContainer(), lyr = {fg.get_name()};\n"
         "function sync(){ el.style.display = map.hasLayer(lyr) ? '' : 'none'; }\n"
@@ -212,11 +219,13 @@ def _roads_legend(m: folium.Map, roads: gpd.GeoDataFrame, fg: folium.FeatureGrou
 
 
 def draw_roads(ax: Any, roads: gpd.GeoDataFrame | None, crs: Any, *,
-               scale: float = 0.45) -> list[tuple[str, float, str]]:
+               scale: float = 0.45) -> list[Any]:
     """Draw the roads on a matplotlib axes whose coordinates are in ``crs`` (under the
     markers, over the commune fills: z-order 1.5), keeping the axes' extent (draw the
-    communes first); return the legend entries ``(label, line width, colour)`` of the
-    tiers drawn, main roads first."""
+    communes first); return the legend handles (``Line2D``, French label, line width) of
+    the tiers drawn, main roads first."""
+    from matplotlib.lines import Line2D
+
     if roads is None or roads.empty:
         return []
     g = roads.to_crs(crs)
@@ -227,7 +236,8 @@ def draw_roads(ax: Any, roads: gpd.GeoDataFrame | None, crs: Any, *,
         if part.empty:
             continue
         part.plot(ax=ax, color=t.color, linewidth=t.weight * scale, zorder=1.5)
-        drawn.append((str(part["label_fr"].iloc[0]), t.weight * scale, t.color))
+        drawn.append(Line2D([], [], color=t.color, linewidth=t.weight * scale,
+                            label=str(part["label_fr"].iloc[0])))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     return drawn[::-1]
