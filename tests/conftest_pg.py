@@ -91,6 +91,25 @@ def postgis() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def fresh_postgis(postgis: str, request: pytest.FixtureRequest) -> str:
+    """The conninfo of a new, empty PostGIS database in the session's cluster, for a test
+    that must not see what other tests published (the same run has the same id)."""
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"t_{request.node.name.lower()[:40]}_{secrets.token_hex(3)}"
+    name = "".join(ch if ch.isalnum() else "_" for ch in name)
+    with psycopg.connect(postgis, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conninfo = postgis.replace("dbname=observatoire", f"dbname={name}")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    return conninfo
+
+
 @pytest.fixture(scope="session")
 def qgis_python() -> Path:
     """The system Python that carries QGIS's bindings (Debian's ``python3-qgis``)."""

@@ -85,7 +85,19 @@ _SITE1 = "accessibility site --category france_services --new 1"
 _VALIDATE = "accessibility validate --territory T [--out DIR] [--no-national]"
 
 #: Documented commands run by this test: key (as the docs show it) -> how.
+_FRANCE3 = (
+    *(f"output/france-75-92-94/{f}" for f in (
+        ".accessibility-output", "communes.parquet", "cells.parquet", "accessibilite_france.gpkg",
+        "summary_departements.csv", "summary_regions.csv", "summary_epci.csv",
+        "dictionnaire_des_donnees.csv")),
+    "maps/france-75-92-94/index.html",
+)
+_FRANCE = ("all of France: over an hour on two loaded cores (docs/benchmarks.md); the same "
+           "code runs on three départements above and in tests/test_national_dask.py")
 RUN: dict[str, Case] = {
+    "accessibility run --territory france --departements 75,92,94": Case(
+        "run --territory france --departements 75,92,94 --workers 2", _FRANCE3,
+        stdout=r"84 communes"),
     "accessibility run --territory maurienne": Case("run --territory maurienne", _RUN_FILES),
     "accessibility run --scenario winter --compare summer": Case(
         "run --scenario winter --compare summer",
@@ -199,17 +211,8 @@ SAME_AS: dict[str, str] = {
     "accessibility site --category france_services --new 2 --model mclp --threshold 20": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
     ),
-    "PYTHONPATH=. .venv/bin/python -m accessibility.cli site --territory maurienne --category "
-    "france_services --new 1": _SITE1,
-    "accessibility site": _SITE1,
-    "accessibility site --category C --new k": _SITE1,
     "accessibility site --category france_services --new k --no-map": (
         f"{_SITE} --threshold 20 {_SITE_OPTIONS}"
-    ),
-    "accessibility project": "accessibility project --category france_services --at Valloire",
-    # the run with --compare minus the comparison: the same scenario run, folder and files
-    "accessibility run --territory maurienne --scenario winter": (
-        "accessibility run --scenario winter --compare summer"
     ),
 }
 
@@ -219,6 +222,12 @@ _SERVE = (
 )
 #: Documented commands that a test cannot run, and why.
 SKIP: dict[str, str] = {
+    "accessibility run --territory france": _FRANCE,
+    "accessibility run --territory france --workers 2": _FRANCE,
+    "accessibility run --territory france --serial": _FRANCE,
+    "accessibility run --territory france --scheduler tcp://host:8786": (
+        "needs an existing Dask cluster at that address; " + _FRANCE
+    ),
     "accessibility publish --territory maurienne --compare RUN_A RUN_B": (
         "RUN_A and RUN_B are the ids of two publications; tests/test_publish_maurienne.py "
         "runs this command with the ids of its base and scenario publications"
@@ -229,10 +238,6 @@ SKIP: dict[str, str] = {
     "accessibility serve --no-winter": _SERVE,
     "accessibility serve --territory savoie --port 8080": _SERVE,
     "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]": _SERVE,
-    "accessibility publish --territory T [--database DSN | PG* variables / service file] "
-    "[--scenario S] [--from FOLDER]": (
-        "the usage line of publish; its forms are run above against the tests' PostGIS"
-    ),
     "accessibility run --territory savoie": (
         "the Maurienne's run on Savoie (273 communes, about 6 times the cells): minutes on "
         "2 cores; the same command runs above on the Maurienne"
@@ -276,11 +281,11 @@ SKIP_PREFIX: dict[str, str] = {
         "prints the figures of docs/recalibration.md; the same diagnostic as `run`"
     ),
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
+    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
+        "measures the atlas pages' size (docs/maps.md); the atlas itself is built by `run`"
+    ),
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
-    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
-        "builds atlases to print page sizes for docs/maps.md: minutes per territory"
-    ),
     "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (
         "a survey of the opening hours of the whole national files for docs/indicators.md"
     ),

@@ -50,8 +50,11 @@ def _cli(args, monkeypatch, where):
     return result.output
 
 
-def test_publish_compare_and_qgis_on_the_maurienne(runs, postgis, read_qgis, monkeypatch,
-                                                   tmp_path):
+def test_publish_compare_and_qgis_on_the_maurienne(runs, fresh_postgis, read_qgis,
+                                                   monkeypatch, tmp_path):
+    # a database of its own: the documented-commands test publishes the same base run
+    # (same outputs, same run id) into the session's database
+    postgis = fresh_postgis
     base, scen = runs / "base", runs / "scenario"
     out = _cli(["publish", "--territory", "maurienne", "--database", postgis, "--from",
                 str(base)], monkeypatch, tmp_path)
