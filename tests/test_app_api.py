@@ -247,6 +247,19 @@ def test_openapi_documents_the_questions(app):
     assert client.get("/vendor/leaflet.js").status_code == 200
 
 
+def test_openapi_page_is_offline(app):
+    """/docs loads Swagger UI from the app itself (FastAPI's default is a CDN)."""
+    import re
+
+    _, client = app
+    page = client.get("/docs").text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page)
+    assert "/openapi.json" in urls and "/swagger/swagger-ui-bundle.js" in urls
+    assert not [u for u in urls if "//" in u], urls  # no http(s):// nor //host
+    js = client.get("/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+
+
 def test_serve_warns_off_loopback(monkeypatch):
     import accessibility.app.server as server
     from accessibility.cli import main

@@ -244,18 +244,6 @@ SKIP: dict[str, str] = {
     ),
     "make test": "the test suite itself (CI runs it through .ci/run)",
     "accessibility site | project | tour": "a heading naming three commands, each run above",
-    **dict.fromkeys(
-        (
-            "accessibility serve",
-            "accessibility serve --territory savoie --port 8080",
-            "accessibility serve --no-winter",
-            "accessibility serve [--territory T] [--port 8000] [--host 127.0.0.1] [--no-winter]",
-        ),
-        "starts a web server that runs until stopped: the command is run with its server "
-        "replaced (tests/test_app_api.py::test_serve_warns_off_loopback), the app it serves "
-        "by tests/test_app_api.py (TestClient) and tests/test_app_browser.py (uvicorn + "
-        "Chromium), and a real `serve` process by benchmarks/bench_app.py",
-    ),
     "accessibility run --territory mine.toml --network ~/Downloads/rhone-alpes.osm.pbf": (
         "an example with the user's own territory file and regional extract (neither exists "
         "here); --network and territory files are tested in test_cli.py and test_territory.py"
@@ -293,9 +281,6 @@ SKIP_PREFIX: dict[str, str] = {
         "prints the figures of docs/recalibration.md; the same diagnostic as `run`"
     ),
     "python scripts/gammes_check.py": "validation of the gammes on Savoie / Corsica: minutes",
-    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
-        "measures the atlas pages' size (docs/maps.md); the atlas itself is built by `run`"
-    ),
     "PYTHONPATH=. .venv/bin/python -c": "a Python one-liner quoted with its figure",
     "PYTHONPATH=. .venv/bin/python -m pytest": "a test quoted for its printed figures (the suite)",
     "PYTHONPATH=. .venv/bin/python scripts/hours_survey.py": (

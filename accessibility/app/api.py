@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from accessibility.app import models as M
 from accessibility.app.exports import FORMATS, ExportUnavailable, export_scenario
@@ -93,6 +95,7 @@ def create_app(state: AppState) -> FastAPI:
         description="What-if questions on the access to public services of "
         f"{state.territory_name}: new sites, closures, best sites, itinerant tours.",
         version="1",
+        docs_url=None,  # served below from swagger-ui-bundle: FastAPI's default is a CDN
     )
 
     @app.exception_handler(RequestValidationError)
@@ -120,6 +123,20 @@ def _routes_page(app: FastAPI, state: AppState) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return _static("index.html")
+
+    # the OpenAPI page offline (FastAPI's "self-hosting JavaScript and CSS for docs"
+    # recipe): Swagger UI's files come from the swagger-ui-bundle package, not a CDN
+    app.mount("/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url="/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/swagger/swagger-ui.css",
+            swagger_favicon_url="/swagger/favicon-32x32.png",
+        )
 
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: Literal["leaflet.js", "leaflet.css"]) -> Response:
