@@ -55,13 +55,44 @@ def test_check_name_refuses_what_could_escape_a_folder(name):
 def test_command_folders_never_inside_the_run_folders():
     out, maps = run_dirs("maurienne")
     assert (str(out), str(maps)) == ("output/maurienne", "maps/maurienne")
-    for command in ("times", "site", "project", "tour"):
+    for command in ("times", "site", "project", "tour", "validate"):
         d = command_dir(command, "maurienne")
         assert d.parent == out.parent and d != out and out not in d.parents
         assert "_" in d.name  # never a slug, so never a run folder of another scenario
     assert str(command_dir("site", "maurienne", maps=True)) == "maps/maurienne_scenarios"
     with pytest.raises(OutputError, match="territory slug"):
         run_dirs("../../x")
+
+
+def test_validate_writes_outside_the_run_folders(monkeypatch, tmp_path):
+    """`validate` without --out used to write into output/<T>/ and maps/<T>/, which the
+    next `run` replaces as a whole (its report and tables were lost)."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import accessibility.outputs.validation_report as vr
+    from accessibility.cli import main
+
+    seen = {}
+
+    def write(v, *, html_dir, csv_dir):
+        seen.update(html=html_dir, csv=csv_dir)
+        return {"html": html_dir / "validation.html"}
+
+    fake = SimpleNamespace(territory=SimpleNamespace(slug="maurienne"), comparison=None,
+                           heldout=None, routes=None, communes_far=None)
+    monkeypatch.setattr(vr, "compute_validation", lambda *a, **k: fake)
+    monkeypatch.setattr(vr, "write_validation", write)
+    monkeypatch.setattr(vr, "reliability", lambda **k: {"text": "ok"})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", "--territory", "maurienne", "--no-national"])
+    assert result.exit_code == 0, result.output
+    out, maps = run_dirs("maurienne")
+    assert (seen["csv"], seen["html"]) == (
+        command_dir("validate", "maurienne"), command_dir("validate", "maurienne", maps=True))
+    assert out not in (seen["csv"], *seen["csv"].parents)
+    assert maps not in (seen["html"], *seen["html"].parents)
 
 
 # --- replacing folders ---------------------------------------------------------------------

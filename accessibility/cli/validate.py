@@ -16,7 +16,8 @@ from accessibility.cli.options import territory_option
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="One folder for validation.html and the CSV tables (default: the HTML in "
-    "maps/<territory>/, the tables in output/<territory>/).",
+    "maps/<territory>_validation/, the tables in output/<territory>_validation/, which "
+    "a new `run` keeps).",
 )
 @click.option(
     "--no-national",
@@ -26,6 +27,7 @@ from accessibility.cli.options import territory_option
 def validate_cmd(territory: str, out: Path | None, no_national: bool) -> None:
     """Validation des temps de trajet: coarse vs full network, well-known routes, the
     national check and the population far from the network (HTML + CSV)."""
+    from accessibility.core.outputs import command_dir
     from accessibility.core.paths import default_paths
     from accessibility.outputs.validation_report import compute_validation, write_validation
 
@@ -38,8 +40,9 @@ def validate_cmd(territory: str, out: Path | None, no_national: bool) -> None:
         territory, paths=default_paths(), national=not no_national, progress=progress
     )
     slug = v.territory.slug
-    html_dir = out or Path("maps") / slug
-    csv_dir = out or Path("output") / slug
+    # its own folders, never run's (which a new run replaces as a whole)
+    html_dir = out or command_dir("validate", slug, maps=True)
+    csv_dir = out or command_dir("validate", slug)
     written = write_validation(v, html_dir=html_dir, csv_dir=csv_dir)
     from accessibility.outputs.validation_report import reliability
 

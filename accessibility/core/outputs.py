@@ -47,6 +47,7 @@ COMMAND_FOLDERS = {
     "site": "scenarios",
     "project": "projets",
     "tour": "tournees",
+    "validate": "validation",
 }
 
 
@@ -70,8 +71,9 @@ def run_dirs(slug: str) -> tuple[Path, Path]:
 
 
 def command_dir(command: str, slug: str, *, maps: bool = False) -> Path:
-    """The default folder of a planner command (``times``, ``site``, ``project``,
-    ``tour``): ``output/<slug>_<folder>`` (``maps/...`` with ``maps=True``).
+    """The default folder of a command other than ``run`` (``times``, ``site``,
+    ``project``, ``tour``, ``validate``): ``output/<slug>_<folder>`` (``maps/...`` with
+    ``maps=True``).
 
     These folders never overlap ``run``'s, which ``run`` replaces as a whole.
     """

@@ -95,7 +95,9 @@ def read_run_folder(folder: Path, *, territory: str, scenario: str = "",
     spatial = {n: pyogrio.read_dataframe(gpkg, layer=n) for n in SPATIAL_LAYERS}
     tables = {n: pyogrio.read_dataframe(gpkg, layer=n, read_geometry=False)
               for n in GPKG_TABLES}
-    for csv in sorted(folder.glob("*.csv")):
+    # validate writes its tables to output/<slug>_validation/ (older versions: the run folder)
+    extra = (*folder.glob("*.csv"), *(folder.parent / f"{territory}_validation").glob("*.csv"))
+    for csv in sorted(extra):
         for pattern, name in EXTRA_CSV:
             if pattern.match(csv.stem):
                 tables[name.format(csv.stem)] = pd.read_csv(csv)
