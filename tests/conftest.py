@@ -147,10 +147,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Headless Chromium driven by Playwright; every request but file: and data: is
-    blocked and recorded (``ctx, blocked``): the pages must work offline."""
+@contextlib.contextmanager
+def offline_chromium(profile: Path, allowed: tuple[str, ...], viewport: dict[str, int]):
+    """Headless Debian Chromium driven by Playwright, every request whose URL does not
+    start with one of ``allowed`` blocked and recorded: yields ``(ctx, blocked)``. Fails
+    in CI when chromium is missing (browser tests never skip there)."""
     if not CHROMIUM.exists():
         msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
         if os.environ.get("CI"):
@@ -161,7 +162,7 @@ def browser(tmp_path_factory):
     blocked: list[str] = []
 
     def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith(("file:", "data:")):
+        if r.request.url.startswith(allowed):
             r.continue_()
         else:
             blocked.append(r.request.url)
@@ -169,9 +170,20 @@ def browser(tmp_path_factory):
 
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            args=FLAGS, headless=True, viewport={"width": 1200, "height": 850},
+            str(profile), executable_path=str(CHROMIUM), args=FLAGS, headless=True,
+            viewport=viewport,
         )
         ctx.route("**/*", route)
+        try:
+            yield ctx, blocked
+        finally:
+            ctx.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium; every request but file: and data: is blocked and recorded
+    (``ctx, blocked``): the pages must work offline."""
+    with offline_chromium(tmp_path_factory.mktemp("chromium-profile"), ("file:", "data:"),
+                          {"width": 1200, "height": 850}) as (ctx, blocked):
         yield ctx, blocked
-        ctx.close()

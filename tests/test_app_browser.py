@@ -9,7 +9,6 @@ planning functions run on their own.
 from __future__ import annotations
 
 import dataclasses
-import os
 import socket
 import threading
 import time
@@ -27,10 +26,6 @@ from accessibility.planning.sites import evaluate_scenario
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update",
-         "--disable-sync"]  # fmt: skip
 FS = "france_services"
 #: Would set the sentinel if put in the page as HTML.
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
@@ -83,35 +78,17 @@ def server(hostile):
 
 @pytest.fixture(scope="module")
 def page(server, tmp_path_factory):
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(msg + ": browser tests must run in CI")
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
+    from conftest import offline_chromium
 
-    blocked: list[str] = []
-
-    def route(r):  # type: ignore[no-untyped-def]
-        if r.request.url.startswith((server + "/", "data:", "blob:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-app")), executable_path=str(CHROMIUM),
-            args=FLAGS, headless=True, viewport={"width": 1400, "height": 900},
-        )  # fmt: skip
-        ctx.route("**/*", route)
+    with offline_chromium(tmp_path_factory.mktemp("chromium-app"),
+                          (server + "/", "data:", "blob:"),
+                          {"width": 1400, "height": 900}) as (ctx, blocked):
         pg = ctx.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
         pg.goto(server + "/")
         pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
         yield pg, errors, blocked
-        ctx.close()
 
 
 def _click_lonlat(pg, lon: float, lat: float) -> None:  # type: ignore[no-untyped-def]

@@ -274,6 +274,10 @@ SKIP_PREFIX: dict[str, str] = {
         "recalibration: rewrites data/network files from hours of routing"
     ),
     ".venv/bin/python scripts/calibrate_": "recalibration: rewrites data/network files",
+    "PYTHONPATH=. .venv/bin/python scripts/atlas_size.py": (
+        "builds atlases to print the pages' sizes for docs/maps.md (minutes per territory); "
+        "the atlas itself is built by `run`, run above"
+    ),
     "PYTHONPATH=. .venv/bin/python scripts/diagnostic_figures.py": (
         "prints the figures of docs/recalibration.md; the same diagnostic as `run`"
     ),
