@@ -92,8 +92,9 @@ _FRANCE3 = (
         "dictionnaire_des_donnees.csv")),
     "maps/france-75-92-94/index.html",
 )
-_FRANCE = ("all of France: over an hour on two loaded cores (docs/benchmarks.md); the same "
-           "code runs on three départements above and in tests/test_national_dask.py")
+_FRANCE = ("all of France: 3 min on 2 quiet cores from a warm cache, about 5 min more to build "
+           "the national inputs (docs/benchmarks.md); the same code runs on three "
+           "départements above and in tests/test_national_dask.py")
 RUN: dict[str, Case] = {
     "accessibility run --territory france --departements 75,92,94": Case(
         "run --territory france --departements 75,92,94 --workers 2", _FRANCE3,
