@@ -200,6 +200,10 @@ SAME_AS: dict[str, str] = {
     '/usr/bin/time -f "%e s" accessibility route Modane Bessans': (
         "accessibility route Modane Bessans"
     ),
+    # the run timed (docs/status.md): the main job, run above
+    '/usr/bin/time -f "%e s" .venv/bin/accessibility -q run': (
+        "accessibility run --territory maurienne"
+    ),
     "accessibility validate --territory maurienne": _VALIDATE,
     "accessibility validate": _VALIDATE,
     "accessibility validate --territory T": _VALIDATE,
